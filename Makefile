@@ -1,0 +1,33 @@
+# The two commands: `make demo` (set up, then run the whole job on the bundled samples)
+# and `make test` (set up, then lint, type-check and run every test with coverage).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.app: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@ $(VENV)/.app
+
+demo: $(VENV)/.app
+	$(BIN)/python run_digest.py demo
+
+test: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy digest
+	$(BIN)/python -m pytest --cov=digest --cov-report=term-missing:skip-covered
+
+bench: $(VENV)/.app
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf $(VENV) demo preview .coverage

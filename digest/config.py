@@ -1,0 +1,136 @@
+"""Settings from the environment and `.env`: one frozen value, validated at start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from email.utils import parseaddr
+from pathlib import Path
+from typing import TypeVar
+
+from dotenv import dotenv_values
+
+from digest.errors import ConfigError
+
+BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TLS_MODES = ("starttls", "ssl", "none")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, with its environment variable name in `ENV_NAMES` below."""
+
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: the usual port for the TLS mode (587, 465 or 25)
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_tls: str = "starttls"
+    smtp_timeout: float = 30.0
+    smtp_ca_file: str = ""
+    mail_from: str = "The Digest <digest@localhost>"
+    database: Path = Path("data/digest.db")
+    outbox: Path = Path("outbox")
+    preview_dir: Path = Path("preview")
+    base_url: str = "http://127.0.0.1:8000"
+    secret: str = field(default="", repr=False)
+    subscribers_file: Path = Path("subscribers.yaml")
+    sources_file: Path = Path("sources.yaml")
+    templates_dir: Path = BUNDLED_TEMPLATES
+    newsletter_name: str = "The Digest"
+    max_age_days: int = 7
+    stories_per_topic: int = 5
+    max_stories: int = 20
+    summary_sentences: int = 3
+    summary_max_chars: int = 420
+    collect_interval_minutes: int = 60
+    feed_timeout: float = 20.0
+    feed_max_bytes: int = 10_000_000
+
+    @property
+    def port(self) -> int:
+        return self.smtp_port or {"starttls": 587, "ssl": 465, "none": 25}[self.smtp_tls]
+
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.mail_from)[1]
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender_address.rpartition("@")[2] or "localhost"
+
+
+ENV_NAMES: dict[str, str] = {
+    "smtp_host": "SMTP_HOST",
+    "smtp_port": "SMTP_PORT",
+    "smtp_user": "SMTP_USER",
+    "smtp_password": "SMTP_PASSWORD",
+    "smtp_tls": "SMTP_TLS",
+    "smtp_timeout": "SMTP_TIMEOUT",
+    "smtp_ca_file": "SMTP_CA_FILE",
+    "mail_from": "DIGEST_FROM",
+    "database": "DIGEST_DATABASE",
+    "outbox": "DIGEST_OUTBOX",
+    "preview_dir": "DIGEST_PREVIEW_DIR",
+    "base_url": "DIGEST_BASE_URL",
+    "secret": "DIGEST_SECRET",
+    "subscribers_file": "DIGEST_SUBSCRIBERS",
+    "sources_file": "DIGEST_SOURCES",
+    "templates_dir": "DIGEST_TEMPLATES_DIR",
+    "newsletter_name": "DIGEST_NAME",
+    "max_age_days": "DIGEST_MAX_AGE_DAYS",
+    "stories_per_topic": "DIGEST_STORIES_PER_TOPIC",
+    "max_stories": "DIGEST_MAX_STORIES",
+    "summary_sentences": "DIGEST_SUMMARY_SENTENCES",
+    "summary_max_chars": "DIGEST_SUMMARY_MAX_CHARS",
+    "collect_interval_minutes": "DIGEST_COLLECT_INTERVAL_MINUTES",
+    "feed_timeout": "DIGEST_FEED_TIMEOUT",
+    "feed_max_bytes": "DIGEST_FEED_MAX_BYTES",
+}
+
+
+def load_settings(env_file: Path | None, environ: Mapping[str, str]) -> Settings:
+    """Merge `env_file` (if it exists) under `environ` and validate every value."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(environ)
+    origin = str(env_file) if env_file is not None else "environment"
+    kwargs: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = values.get(ENV_NAMES[f.name])
+        if raw is None or raw.strip() == "":
+            continue
+        kwargs[f.name] = _convert(f.name, raw.strip(), _TYPES[f.name], origin)
+    settings = Settings(**kwargs)  # type: ignore[arg-type]
+    _validate(settings, origin)
+    return settings
+
+
+def _convert(name: str, raw: str, kind: Callable[[str], T], origin: str) -> T:
+    try:
+        return kind(raw)
+    except ValueError:
+        kind_name = getattr(kind, "__name__", "value")
+        raise ConfigError(
+            origin, None, f"{ENV_NAMES[name]}={raw!r} is not a valid {kind_name}; fix or remove it."
+        ) from None
+
+
+_TYPES: dict[str, Callable[[str], object]] = {
+    f.name: {"int": int, "float": float, "Path": Path}.get(str(f.type), str)
+    for f in fields(Settings)
+}
+
+
+def _validate(settings: Settings, origin: str) -> None:
+    if settings.smtp_tls not in TLS_MODES:
+        raise ConfigError(origin, None, f"SMTP_TLS must be one of {', '.join(TLS_MODES)}.")
+    if "@" not in settings.sender_address:
+        raise ConfigError(origin, None, "DIGEST_FROM must hold an address like `News <n@x.org>`.")
+    if not settings.base_url.startswith(("http://", "https://")):
+        raise ConfigError(origin, None, "DIGEST_BASE_URL must start with http:// or https://.")
+    for name in ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(origin, None, f"{ENV_NAMES[name]} must not be negative.")

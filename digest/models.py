@@ -1,0 +1,131 @@
+"""Plain data passed between the pipeline's steps. Frozen: steps return new values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from enum import StrEnum
+
+
+class Frequency(StrEnum):
+    DAILY = "daily"
+    WEEKDAYS = "weekdays"
+    WEEKLY = "weekly"
+
+
+class MailFormat(StrEnum):
+    HTML = "html"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from a source, normalised."""
+
+    guid: str
+    url: str
+    title: str
+    text: str  # clean text, paragraphs separated by blank lines, no boilerplate
+    source: str  # the outlet that published it
+    published: datetime  # timezone-aware UTC
+    topics: tuple[str, ...] = ()
+    standfirst: str = ""
+    html: str = ""  # sanitised HTML body, when the source had HTML
+    author: str = ""
+    related_headlines: tuple[str, ...] = ()
+    footnotes: tuple[str, ...] = ()
+    id: str = ""  # stable id given by the store (hash of the guid)
+    first_seen: datetime | None = None  # when the collector first stored it
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    title: str
+    url: str
+    kind: str  # "also" (same story elsewhere) or "related" (embedded related headline)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Story:
+    """One event: a lead article plus other coverage of the same event."""
+
+    topic: str
+    lead: Article
+    summary: str
+    also: tuple[Article, ...] = ()
+    related: tuple[RelatedLink, ...] = ()
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return (self.lead, *self.also)
+
+
+@dataclass(frozen=True)
+class Section:
+    topic: str
+    label: str
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    email: str
+    name: str
+    topics: tuple[str, ...]
+    timezone: str = "UTC"
+    send_at: time = time(7, 0)
+    frequency: Frequency = Frequency.DAILY
+    days: tuple[str, ...] = ("mon",)  # for weekly digests: three-letter day names
+    format: MailFormat = MailFormat.HTML
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What one subscriber gets on one date: sections of stories, in their topic order."""
+
+    id: str  # the subscriber's local date, YYYY-MM-DD
+    subscriber: Subscriber
+    sections: tuple[Section, ...]
+    created_at: datetime
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        return tuple(story for section in self.sections for story in section.stories)
+
+    @property
+    def article_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for story in self.stories for a in story.articles)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A ready-to-send message: canonical bytes (CRLF) plus SMTP envelope addresses."""
+
+    sender: str
+    recipient: str
+    message_id: str
+    data: bytes
+    name: str = field(default="message")  # file-name stem, for the outbox
+
+
+class SendState(StrEnum):
+    QUEUED = "queued"  # composed and stored, not yet handed to the mailer
+    SENDING = "sending"  # handed to the mailer: the server may or may not have it
+    SENT = "sent"
+    DEFERRED = "deferred"  # a temporary failure: the next send run tries again
+    FAILED = "failed"  # refused for good by the server
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """One row of the send ledger: one subscriber's digest for one edition."""
+
+    subscriber: str
+    edition: str
+    message_id: str
+    state: SendState
+    message: bytes
+    covered_until: datetime
+    attempts: int = 0
+    last_error: str = ""

@@ -1,0 +1,102 @@
+"""Shared fixtures: a small project of our own articles and feeds, a fixed clock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digest.config import Settings, load_settings
+from digest.runtime import Runtime, open_runtime
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+SOURCES_YAML = """\
+topics:
+  coast:
+    label: Coast
+    aliases: [weather]
+  farming:
+    label: Farming
+sources:
+  - name: Bayside desk
+    folder: articles
+  - name: Farm notes
+    folder: notes
+    topics: [farming]
+  - name: Shoreline Post
+    feed: feeds/coast.rss.xml
+  - name: Field and Fold
+    feed: feeds/farming.atom.xml
+"""
+
+SUBSCRIBERS_YAML = """\
+subscribers:
+  - email: sailor@example.com
+    name: Sam Sailor
+    topics: [coast]
+    timezone: Europe/London
+    send_at: "07:00"
+  - email: farmer@example.org
+    name: Fern Farmer
+    topics: [farming]
+    timezone: America/New_York
+    send_at: "06:30"
+    frequency: weekdays
+    format: text
+"""
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    environ: dict[str, str]
+
+    def settings(self, **overrides: str) -> Settings:
+        return load_settings(None, {**self.environ, **overrides})
+
+    def runtime(self, now: datetime = NOW, **overrides: str) -> Runtime:
+        return open_runtime(self.settings(**overrides), clock=lambda: now)
+
+
+def write_project(root: Path, file_time: datetime = NOW) -> Project:
+    """Copy our fixtures into `root`, with config files and article times set to `file_time`."""
+    shutil.copytree(FIXTURES / "articles", root / "articles")
+    shutil.copytree(FIXTURES / "feeds", root / "feeds")
+    (root / "feeds" / "broken.xml").unlink()
+    (root / "notes").mkdir()
+    shutil.move(root / "articles" / "orchard-notes.txt", root / "notes" / "orchard-notes.txt")
+    for path in [*(root / "articles").iterdir(), *(root / "notes").iterdir()]:
+        os.utime(path, (file_time.timestamp(), file_time.timestamp()))
+    (root / "sources.yaml").write_text(SOURCES_YAML, encoding="utf-8")
+    (root / "subscribers.yaml").write_text(SUBSCRIBERS_YAML, encoding="utf-8")
+    environ = {
+        "DIGEST_SOURCES": str(root / "sources.yaml"),
+        "DIGEST_SUBSCRIBERS": str(root / "subscribers.yaml"),
+        "DIGEST_DATABASE": str(root / "data" / "digest.db"),
+        "DIGEST_OUTBOX": str(root / "outbox"),
+        "DIGEST_PREVIEW_DIR": str(root / "preview"),
+        "DIGEST_FROM": "Bayside Digest <news@bayside.example.com>",
+        "DIGEST_BASE_URL": "https://digest.bayside.example.com",
+        "DIGEST_SECRET": "test-secret-not-for-production",
+    }
+    return Project(root, environ)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return write_project(tmp_path)
+
+
+@pytest.fixture
+def runtime(project: Project) -> Iterator[Runtime]:
+    opened = project.runtime()
+    yield opened
+    opened.close()

@@ -1,0 +1,264 @@
+"""The command line as a user runs it: real processes, a real SMTP server, real files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from digest.models import Article
+from digest.store import Store
+
+from .conftest import REPO, Project
+from .servers import Received, smtp_server
+
+STORY = re.compile(r"^(?P<headline>[^\n]+)\n(?P<source>[^\n]+), \d{1,2} \w{3}, \d\d:\d\d$", re.M)
+
+
+def run(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "run_digest.py"), *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def sample_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The bundled sample configuration, with state in `tmp_path` and no age limit."""
+    return {
+        "DIGEST_SOURCES": str(REPO / "sources.yaml"),
+        "DIGEST_SUBSCRIBERS": str(REPO / "subscribers.yaml"),
+        "DIGEST_DATABASE": str(tmp_path / "digest.db"),
+        "DIGEST_OUTBOX": str(tmp_path / "outbox"),
+        "DIGEST_PREVIEW_DIR": str(tmp_path / "preview"),
+        "DIGEST_MAX_AGE_DAYS": "0",
+        "SMTP_HOST": "",
+        **extra,
+    }
+
+
+def smtp_env(port: int) -> dict[str, str]:
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TLS": "none"}
+
+
+def stories_in(text: str) -> list[str]:
+    return [m["headline"] for m in STORY.finditer(text.replace("\r\n", "\n"))]
+
+
+def parts(received: Received) -> tuple[str, str]:
+    message = received.message
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None
+    return text.get_content(), html.get_content() if html is not None else ""
+
+
+def test_collect_then_send_all_through_a_real_smtp_server(tmp_path: Path) -> None:
+    env = sample_env(tmp_path)
+    with smtp_server() as server:
+        collected = run(["collect"], env, tmp_path)
+        sent = run(["send", "--all"], {**env, **smtp_env(server.port)}, tmp_path)
+        again = run(["send", "--all"], {**env, **smtp_env(server.port)}, tmp_path)
+
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    assert "0 problems" in collected.stdout
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert again.returncode == 0 and again.stdout.count("already sent") == 3
+    by_recipient: dict[str, list[Received]] = {}
+    for received in server.received:
+        by_recipient.setdefault(received.recipients[0], []).append(received)
+    assert {k: len(v) for k, v in by_recipient.items()} == {
+        "ada@example.com": 1,
+        "grace@example.org": 1,
+        "kenji@example.net": 1,
+    }
+    store = Store(tmp_path / "digest.db")
+    articles = {a.title: a for a in store.articles_seen_after(None)}
+    store.close()
+    check_digest(
+        by_recipient["ada@example.com"][0], ("technology", "science", "business"), articles
+    )
+    check_digest(by_recipient["grace@example.org"][0], ("world", "business"), articles)
+    check_digest(by_recipient["kenji@example.net"][0], ("sport", "culture"), articles)
+
+
+def check_digest(received: Received, topics: tuple[str, ...], articles: dict[str, Article]) -> None:
+    """Every story is from the reader's topics; every topic with articles has stories."""
+    text, html = parts(received)
+    headlines = stories_in(text)
+    assert headlines, "the digest has no stories"
+    for headline in headlines:
+        article = articles[headline]
+        assert set(article.topics) & set(topics), f"{headline} is not in {topics}"
+        if article.standfirst:  # the summary starts with the standfirst
+            assert article.standfirst.split(". ")[0] in " ".join(text.split())
+        if html:
+            assert article.url in html
+    covered = {t for h in headlines for t in articles[h].topics}
+    assert covered >= set(topics)
+    others = [a.title for a in articles.values() if not set(a.topics) & set(topics)]
+    assert not set(others) & set(headlines)
+    if received.message["To"].endswith("kenji@example.net>"):
+        assert received.message.get_content_type() == "text/plain"
+    else:
+        assert received.message.get_content_type() == "multipart/alternative"
+        assert html.count("<a href=") >= len(headlines)
+
+
+def test_broken_source_is_reported_and_collect_exits_1(project: Project) -> None:
+    (project.root / "articles" / "broken.txt").write_bytes(b"\x00\x00")
+
+    result = run(["collect"], project.environ, project.root)
+
+    assert result.returncode == 1
+    assert "broken.txt:1" in result.stdout and "binary" in result.stdout
+    assert "Collected 6 articles" in result.stdout
+
+
+def test_invalid_config_exits_2_naming_file_and_line(project: Project) -> None:
+    path = project.root / "subscribers.yaml"
+    path.write_text(path.read_text().replace("timezone: Europe/London", "timezone: Europe/Londn"))
+
+    result = run(["send", "--all"], project.environ, project.root)
+
+    assert result.returncode == 2
+    assert f"{path}:5:" in result.stderr
+    assert "unknown timezone `Europe/Londn`" in result.stderr
+
+
+def test_usage_error_exits_2(project: Project) -> None:
+    result = run(["send"], project.environ, project.root)
+
+    assert result.returncode == 2
+    assert "--all" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["collect"], ["preview"], ["send"], ["schedule"], ["demo"]]
+)
+def test_every_command_explains_itself(command: list[str], tmp_path: Path) -> None:
+    result = run([*command, "--help"], {}, tmp_path)
+
+    assert result.returncode == 0
+    assert "usage: run_digest.py" in result.stdout
+    assert len(result.stdout.splitlines()) >= 5
+
+
+def test_preview_writes_html_and_text_without_sending(project: Project) -> None:
+    run(["collect"], project.environ, project.root)
+
+    result = run(["preview", "Sam Sailor"], project.environ, project.root)
+
+    assert result.returncode == 0, result.stderr
+    html = list((project.root / "preview").glob("*sailor*.html"))
+    text = list((project.root / "preview").glob("*sailor*.txt"))
+    assert len(html) == 1 and len(text) == 1
+    assert "Gull Point" in text[0].read_text()
+    assert "<html" in html[0].read_text()
+    assert not (project.root / "outbox").exists()
+    assert "farmer" not in result.stdout
+
+
+def test_dry_run_reports_without_sending(project: Project) -> None:
+    run(["collect"], project.environ, project.root)
+
+    dry = run(["send", "--to", "sailor@example.com", "--dry-run"], project.environ, project.root)
+    real = run(["send", "--to", "sailor@example.com"], project.environ, project.root)
+
+    assert dry.returncode == 0
+    assert "would send" in dry.stdout and "Dry run" in dry.stdout
+    assert real.returncode == 0 and ": sent" in real.stdout
+    assert len(list((project.root / "outbox").glob("*.eml"))) == 1
+
+
+def test_demo_fills_a_fresh_outbox_from_the_bundled_samples(tmp_path: Path) -> None:
+    env = {
+        "DIGEST_SOURCES": str(REPO / "sources.yaml"),
+        "DIGEST_SUBSCRIBERS": str(REPO / "subscribers.yaml"),
+        "SMTP_HOST": "smtp.invalid",
+    }
+    first = run(["demo", "--dir", "demo"], env, tmp_path)
+    second = run(["demo", "--dir", "demo"], env, tmp_path)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 0 and second.stdout.count(": sent") == 3
+    outbox = tmp_path / "demo" / "outbox"
+    assert len(list(outbox.glob("*.eml"))) == 3
+    assert len(list(outbox.glob("*.html"))) == 2  # the text-only subscriber has no HTML part
+    assert str(outbox.resolve()) in first.stdout
+
+
+class StallingHandler:
+    """Holds the SMTP conversation for one recipient until released, like a slow server."""
+
+    def __init__(self, stall_for: str) -> None:
+        self.stall_for = stall_for
+        self.stalled = threading.Event()
+        self.received: list[Received] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address == self.stall_for:
+            self.stalled.set()
+            await asyncio.sleep(30)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+        )
+        return "250 Message accepted"
+
+
+def test_killed_mid_send_the_next_run_delivers_each_digest_once(project: Project) -> None:
+    from aiosmtpd.controller import Controller
+
+    from .servers import free_port
+
+    handler = StallingHandler("farmer@example.org")
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        run(["collect"], project.environ, project.root)
+        env = {**os.environ, **project.environ, **smtp_env(port)}
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "run_digest.py"), "send", "--all"],
+            env=env,
+            cwd=project.root,
+            stdout=subprocess.DEVNULL,
+        )
+        assert handler.stalled.wait(30), "the send never reached the second subscriber"
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        handler.stall_for = "nobody"
+        status_before = {r.recipients[0] for r in handler.received}
+        rerun = run(["send", "--all"], {**project.environ, **smtp_env(port)}, project.root)
+        time.sleep(0.2)
+    finally:
+        controller.stop()
+
+    assert status_before == {"sailor@example.com"}
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    counts: dict[str, int] = {}
+    for received in handler.received:
+        counts[received.recipients[0]] = counts.get(received.recipients[0], 0) + 1
+    assert counts == {"sailor@example.com": 1, "farmer@example.org": 1}
+    assert isinstance(handler.received[1].message, EmailMessage)

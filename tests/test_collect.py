@@ -1,0 +1,124 @@
+import os
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+
+from digest.collect import canonical_url, collect
+from digest.models import Article
+from digest.runtime import Runtime
+
+from .conftest import FIXTURES, NOW, Project
+
+
+def test_collect_reads_folders_and_feeds_into_the_store(runtime: Runtime) -> None:
+    report = collect(runtime.sources, runtime.store, runtime.settings, NOW)
+
+    assert report.errors == ()
+    assert report.new_articles == 6
+    stored = {a.title: a for a in runtime.store.articles_seen_after(None)}
+    keepers = stored["Last Lighthouse Keepers of Gull Point Hand Over to Automatic Beacon"]
+    assert keepers.topics == ("coast",)
+    assert keepers.source == "Bayside Courier"
+    assert keepers.url == f"https://digest.bayside.example.com/articles/{keepers.id}"
+    assert keepers.first_seen == NOW
+    orchard = stored["Apple Growers Count a Record Harvest in the Brenn Valley"]
+    assert orchard.topics == ("farming",)  # plain file: the folder's topic
+    storm = stored["Storm Warning Issued for the Western Shore"]
+    assert storm.topics == ("coast",)  # feed category "Weather" is an alias of coast
+
+
+def test_collect_twice_stores_each_article_once_and_keeps_first_seen(runtime: Runtime) -> None:
+    collect(runtime.sources, runtime.store, runtime.settings, NOW)
+    later = NOW + timedelta(hours=2)
+
+    report = collect(runtime.sources, runtime.store, runtime.settings, later)
+
+    assert report.new_articles == 0
+    articles = runtime.store.articles_seen_after(None)
+    assert len(articles) == 6
+    assert all(a.first_seen == NOW for a in articles)
+    assert runtime.store.articles_seen_after(NOW) == []
+
+
+def test_changed_article_is_updated_in_place(project: Project, runtime: Runtime) -> None:
+    collect(runtime.sources, runtime.store, runtime.settings, NOW)
+    path = project.root / "articles" / "new-pier.txt"
+    path.write_text(path.read_text().replace("£6m", "£7m"), encoding="utf-8")
+
+    collect(runtime.sources, runtime.store, runtime.settings, NOW + timedelta(hours=1))
+
+    (pier,) = [a for a in runtime.store.articles_seen_after(None) if "Pier" in a.title]
+    assert "£7m" in pier.standfirst
+    assert pier.first_seen == NOW
+
+
+def test_same_url_under_another_guid_is_stored_once(runtime: Runtime) -> None:
+    base = Article(
+        guid="a-1",
+        url="https://x.example.com/story?utm_source=rss",
+        title="T",
+        text="Body.",
+        source="X",
+        published=NOW,
+        topics=("coast",),
+        id="id-a-1",
+    )
+    copy = replace(base, guid="b-2", id="id-b-2", url="https://X.example.com/story#comments")
+
+    new = runtime.store.save_articles(
+        [(base, canonical_url(base.url)), (copy, canonical_url(copy.url))], NOW
+    )
+
+    assert new == 1
+    assert len(runtime.store.articles_seen_after(None)) == 1
+
+
+def test_canonical_url_drops_tracking_and_fragment() -> None:
+    url = "HTTPS://News.Example.com/a/b?id=7&utm_campaign=x&fbclid=abc&utm_source=rss#top"
+
+    assert canonical_url(url) == "https://news.example.com/a/b?id=7"
+    assert canonical_url("") == ""
+
+
+def test_broken_file_and_feed_are_reported_and_the_rest_collected(
+    project: Project, runtime: Runtime
+) -> None:
+    (project.root / "articles" / "empty.txt").write_text("", encoding="utf-8")
+    (project.root / "articles" / "binary.txt").write_bytes(b"\x00\x01\x02")
+    shutil.copy(FIXTURES / "feeds" / "broken.xml", project.root / "feeds" / "coast.rss.xml")
+
+    report = collect(runtime.sources, runtime.store, runtime.settings, NOW)
+
+    messages = [str(e) for e in report.errors]
+    assert any("empty.txt:1" in m and "empty" in m for m in messages)
+    assert any("binary.txt:1" in m for m in messages)
+    assert any("coast.rss.xml" in m and "not a readable" in m for m in messages)
+    assert len(messages) == 3
+    titles = {a.title for a in runtime.store.articles_seen_after(None)}
+    assert "Harbour Board Approves New Pier for Gull Point Ferries" in titles
+    assert "Brenn Valley Apple Glut & Falling Prices" in titles
+
+
+def test_unknown_topic_line_is_reported_with_the_fix(project: Project, runtime: Runtime) -> None:
+    path = project.root / "articles" / "space.txt"
+    path.write_text("Space\n\nRocket Lands on the Moon Today\n\nIt landed.\nSpace Times\n\nBody.\n")
+    os.utime(path, (NOW.timestamp(), NOW.timestamp()))
+
+    report = collect(runtime.sources, runtime.store, runtime.settings, NOW)
+
+    (error,) = report.errors
+    assert "space.txt:1" in str(error)
+    assert "aliases" in str(error)
+
+
+def test_legacy_encoded_file_is_read(project: Project, runtime: Runtime) -> None:
+    text = (
+        "Coast\n\nCaf\u00e9 Reopens on the Promenade\n\n"
+        "The caf\u00e9 is open.\nBayside Courier\n\nBody.\n"
+    )
+    (project.root / "articles" / "cafe.txt").write_bytes(text.encode("cp1252"))
+
+    collect(runtime.sources, runtime.store, runtime.settings, NOW)
+
+    titles = {a.title for a in runtime.store.articles_seen_after(None)}
+    assert "Caf\u00e9 Reopens on the Promenade" in titles

@@ -1,0 +1,155 @@
+import contextlib
+import os
+from dataclasses import replace
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+from digest.collect import collect
+from digest.deliver import MemoryMailer, SmtpMailer
+from digest.dispatch import SendContext, send_digests
+from digest.models import SendState
+from digest.runtime import Runtime
+
+from .conftest import NOW, Project
+from .servers import smtp_server
+
+
+def context_at(runtime: Runtime, when: object) -> SendContext:
+    return replace(runtime.send_context, clock=lambda: when)
+
+
+def collected(runtime: Runtime) -> Runtime:
+    collect(runtime.sources, runtime.store, runtime.settings, NOW)
+    return runtime
+
+
+def test_second_send_of_the_same_edition_mails_nobody(runtime: Runtime) -> None:
+    ctx = collected(runtime).send_context
+    mailer = MemoryMailer()
+
+    first = send_digests(runtime.subscribers, ctx, mailer)
+    second = send_digests(runtime.subscribers, ctx, mailer)
+
+    assert [o.status for o in first] == ["sent", "sent"]
+    assert [o.status for o in second] == ["already sent", "already sent"]
+    assert sorted(e.recipient for e in mailer.sent) == ["farmer@example.org", "sailor@example.com"]
+
+
+def test_dry_run_sends_and_records_nothing(runtime: Runtime) -> None:
+    ctx = collected(runtime).send_context
+    mailer = MemoryMailer()
+
+    outcomes = send_digests(runtime.subscribers, ctx, mailer, dry_run=True)
+
+    assert [o.status for o in outcomes] == ["would send", "would send"]
+    assert "stories" in outcomes[0].detail
+    assert mailer.sent == []
+    assert runtime.store.ledger_totals() == {}
+
+
+def test_interrupted_send_is_finished_with_the_same_message_id(runtime: Runtime) -> None:
+    ctx = collected(runtime).send_context
+    sailor = runtime.subscribers[0]
+
+    class CrashingMailer(MemoryMailer):
+        def send(self, envelope: object) -> None:
+            raise KeyboardInterrupt  # the process dies while handing the message over
+
+    with contextlib.suppress(KeyboardInterrupt):
+        send_digests([sailor], ctx, CrashingMailer())
+    (left,) = runtime.store.unfinished_sends()
+    assert left.state is SendState.SENDING
+
+    mailer = MemoryMailer()
+    outcomes = send_digests([sailor], ctx, mailer)
+
+    assert [o.status for o in outcomes] == ["sent"]
+    (envelope,) = mailer.sent
+    assert envelope.message_id == left.message_id
+    assert envelope.data == left.message
+    assert send_digests([sailor], ctx, mailer)[0].status == "already sent"
+    assert len(mailer.sent) == 1
+
+
+def test_temporary_failure_is_deferred_then_delivered(project: Project, runtime: Runtime) -> None:
+    ctx = collected(runtime).send_context
+    with smtp_server() as server:
+        server.handler.refuse_data["sailor@example.com"] = "451 4.3.0 Mailbox busy"
+        settings = project.settings(
+            SMTP_HOST="127.0.0.1", SMTP_PORT=str(server.port), SMTP_TLS="none"
+        )
+        with SmtpMailer(settings) as mailer:
+            first = send_digests(runtime.subscribers, ctx, mailer)
+        del server.handler.refuse_data["sailor@example.com"]
+        with SmtpMailer(settings) as mailer:
+            second = send_digests(runtime.subscribers, ctx, mailer)
+
+    assert {o.email: o.status for o in first} == {
+        "sailor@example.com": "deferred",
+        "farmer@example.org": "sent",
+    }
+    assert "451" in first[0].detail
+    assert {o.email: o.status for o in second} == {
+        "sailor@example.com": "sent",
+        "farmer@example.org": "already sent",
+    }
+    recipients = sorted(r.recipients[0] for r in server.received)
+    assert recipients == ["farmer@example.org", "sailor@example.com"]
+
+
+def test_permanent_failure_is_recorded_and_never_retried(
+    project: Project, runtime: Runtime
+) -> None:
+    ctx = collected(runtime).send_context
+    with smtp_server() as server:
+        server.handler.refuse_rcpt["sailor@example.com"] = "550 5.1.1 No such mailbox"
+        settings = project.settings(
+            SMTP_HOST="127.0.0.1", SMTP_PORT=str(server.port), SMTP_TLS="none"
+        )
+        with SmtpMailer(settings) as mailer:
+            first = send_digests(runtime.subscribers, ctx, mailer)
+            again = send_digests(runtime.subscribers, ctx, mailer)
+
+    assert [o.status for o in first] == ["failed", "sent"]
+    assert "550" in first[0].detail
+    assert [o.status for o in again] == ["failed", "already sent"]
+    assert [r.recipients for r in server.received] == [["farmer@example.org"]]
+    assert runtime.store.ledger_totals() == {"failed": 1, "sent": 1}
+
+
+def test_next_digest_holds_only_what_arrived_since_the_last(
+    project: Project, runtime: Runtime
+) -> None:
+    ctx = collected(runtime).send_context
+    mailer = MemoryMailer()
+    send_digests(runtime.subscribers[:1], ctx, mailer)
+    tomorrow = NOW + timedelta(days=1)
+
+    quiet = send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), mailer)
+    path = project.root / "articles" / "ferry.txt"
+    path.write_text(
+        "Coast\n\nFerry Timetable Extended for Winter Weekends\n\nMore sailings.\n"
+        "Bayside Courier\n\nThe ferry will run on Sundays too.\n",
+        encoding="utf-8",
+    )
+    os.utime(path, (tomorrow.timestamp(), tomorrow.timestamp()))
+    collect(runtime.sources, runtime.store, runtime.settings, tomorrow)
+    fresh = send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), mailer)
+
+    assert quiet[0].status == "nothing new"
+    assert fresh[0].status == "sent"
+    text = message_from_bytes(mailer.sent[-1].data, policy=policy.default).get_body(("plain",))
+    content = text.get_content()  # type: ignore[union-attr]
+    assert "Ferry Timetable Extended" in content
+    assert "Gull Point" not in content
+
+
+def test_articles_older_than_the_maximum_age_are_left_out(project: Project) -> None:
+    late = project.runtime(now=NOW + timedelta(days=30))
+    try:
+        collect(late.sources, late.store, late.settings, NOW + timedelta(days=30))
+        outcomes = send_digests(late.subscribers, late.send_context, MemoryMailer())
+    finally:
+        late.close()
+
+    assert [o.status for o in outcomes] == ["nothing new", "nothing new"]

@@ -1,0 +1,125 @@
+from datetime import timedelta
+
+from digest.models import Article, Subscriber
+from digest.stories import SelectionLimits, group_articles, select_sections
+
+from .conftest import NOW
+
+
+def make(
+    title: str, source: str, topic: str, hours_ago: float = 1, standfirst: str = "", text: str = ""
+) -> Article:
+    return Article(
+        guid=title,
+        url=f"https://{source.lower().replace(' ', '')}.example.com/{len(title)}",
+        title=title,
+        text=text or f"{title}.",
+        source=source,
+        published=NOW - timedelta(hours=hours_ago),
+        topics=(topic,),
+        standfirst=standfirst,
+        id=f"{source}-{title}"[:40],
+    )
+
+
+QUAKE_A = make(
+    "Earthquake Shakes Port Alder, Harbour Wall Cracked",
+    "Alder News",
+    "coast",
+    standfirst="A strong earthquake shook Port Alder overnight. The harbour wall cracked.",
+)
+QUAKE_B = make("Port Alder Earthquake Cracks Harbour Wall Overnight", "Coast Radio", "coast", 3)
+FAIR = make("Brenn Valley Cheese Fair Draws Big Crowds", "Farm Weekly", "farming", 2)
+PIER = make("New Pier Plans Unveiled for Gull Point", "Alder News", "coast", 5)
+
+
+def test_same_event_from_two_outlets_is_one_story() -> None:
+    groups = group_articles([PIER, QUAKE_B, FAIR, QUAKE_A])
+
+    sizes = sorted(len(g) for g in groups)
+    assert sizes == [1, 1, 2]
+    (quake,) = [g for g in groups if len(g) == 2]
+    assert {a.source for a in quake} == {"Alder News", "Coast Radio"}
+
+
+def test_grouping_is_deterministic_whatever_the_input_order() -> None:
+    first = group_articles([PIER, QUAKE_B, FAIR, QUAKE_A])
+    second = group_articles([QUAKE_A, FAIR, QUAKE_B, PIER])
+
+    assert [[a.id for a in g] for g in first] == [[a.id for a in g] for g in second]
+
+
+def test_same_headline_words_far_apart_in_time_stay_separate() -> None:
+    old = make(
+        "Port Alder Earthquake Cracks Harbour Wall Overnight", "Coast Radio", "coast", 24 * 30
+    )
+
+    assert len(group_articles([QUAKE_A, old])) == 2
+
+
+def test_sections_follow_the_subscriber_topic_order_and_lead_has_standfirst() -> None:
+    subscriber = Subscriber("a@example.com", "A", ("farming", "coast"))
+
+    sections = select_sections(
+        subscriber, [PIER, QUAKE_B, FAIR, QUAKE_A], {"coast": "Coast"}, {}, SelectionLimits()
+    )
+
+    assert [s.topic for s in sections] == ["farming", "coast"]
+    assert sections[1].label == "Coast"
+    quake = sections[1].stories[0]  # two sources outrank one
+    assert quake.lead is QUAKE_A
+    assert [a.source for a in quake.also] == ["Coast Radio"]
+    assert quake.summary.startswith("A strong earthquake shook Port Alder")
+
+
+def test_other_topics_never_appear() -> None:
+    subscriber = Subscriber("a@example.com", "A", ("farming",))
+
+    sections = select_sections(
+        subscriber, [PIER, QUAKE_B, FAIR, QUAKE_A], {}, {}, SelectionLimits()
+    )
+
+    assert [story.lead.title for s in sections for story in s.stories] == [FAIR.title]
+
+
+def test_limits_per_topic_and_per_digest() -> None:
+    many = [
+        make(f"Distinct Story Number {word}", "Alder News", "coast", i)
+        for i, word in enumerate(["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"])
+    ]
+    subscriber = Subscriber("a@example.com", "A", ("coast", "farming"))
+
+    per_topic = select_sections(
+        subscriber, [*many, FAIR], {}, {}, SelectionLimits(stories_per_topic=4)
+    )
+    capped = select_sections(
+        subscriber, [*many, FAIR], {}, {}, SelectionLimits(stories_per_topic=4, max_stories=4)
+    )
+
+    assert [len(s.stories) for s in per_topic] == [4, 1]
+    assert (
+        next(s.lead.title for s in per_topic[0].stories) == "Distinct Story Number Alpha"
+    )  # newest
+    assert [len(s.stories) for s in capped] == [4]
+
+
+def test_embedded_related_headline_becomes_a_link() -> None:
+    with_related = Article(
+        guid="r",
+        url="https://alder.example.com/r",
+        title="Harbour Repairs Begin in Port Alder",
+        text="Repairs began.",
+        source="Alder News",
+        published=NOW,
+        topics=("coast",),
+        related_headlines=(PIER.title, "Headline We Never Saw"),
+        id="r",
+    )
+    subscriber = Subscriber("a@example.com", "A", ("coast",))
+
+    sections = select_sections(
+        subscriber, [with_related], {}, {PIER.title.casefold(): PIER}, SelectionLimits()
+    )
+
+    (link,) = sections[0].stories[0].related
+    assert (link.title, link.url, link.kind) == (PIER.title, PIER.url, "related")
