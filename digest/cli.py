@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -194,6 +195,8 @@ def _schedule(runtime: Runtime) -> int:
         print(f"{subscriber.email}: next digest {due:%Y-%m-%d %H:%M %Z} ({subscriber.frequency})")
     scheduler = build_scheduler(runtime, lambda: mailer_for(runtime.settings))
     print("Scheduler running; press Ctrl-C to stop.", flush=True)
+    # SIGTERM (systemd, docker stop) stops like Ctrl-C: the job in flight finishes first
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from html.parser import HTMLParser
 
@@ -71,4 +70,4 @@ def normalise_paragraphs(text: str) -> str:
 
 def plain_line(markup: str) -> str:
     """One line of text from a title that may carry tags or entities."""
-    return _SPACE.sub(" ", html_to_text(html.unescape(markup)).replace("\n", " ")).strip()
+    return _SPACE.sub(" ", html_to_text(markup).replace("\n", " ")).strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from digest.compose import template_environment
 from digest.config import Settings
@@ -27,8 +28,9 @@ class Runtime:
     store: Store
     clock: Clock
 
-    @property
+    @cached_property
     def send_context(self) -> SendContext:
+        """Composer and labels, made once: the template cache lives as long as the runtime."""
         secret = self.settings.secret or self.store.secret()
         composer = Composer(
             self.settings, template_environment(self.settings.templates_dir), secret

@@ -262,3 +262,48 @@ def test_killed_mid_send_the_next_run_delivers_each_digest_once(project: Project
         counts[received.recipients[0]] = counts.get(received.recipients[0], 0) + 1
     assert counts == {"sailor@example.com": 1, "farmer@example.org": 1}
     assert isinstance(handler.received[1].message, EmailMessage)
+
+
+def test_broken_template_fails_preview_with_template_and_line(project: Project) -> None:
+    templates = project.root / "templates"
+    templates.mkdir()
+    for source in (REPO / "templates").rglob("*.j2"):
+        target = templates / source.relative_to(REPO / "templates")
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(source.read_text())
+    (templates / "digest.txt.j2").write_text("{{ newsletter }}\n{% for x in %}\n")
+    env = {**project.environ, "DIGEST_TEMPLATES_DIR": str(templates)}
+    run(["collect"], env, project.root)
+
+    result = run(["preview"], env, project.root)
+
+    assert result.returncode == 1
+    assert "digest.txt.j2:2" in result.stderr
+    assert not list((project.root / "preview").glob("*.txt"))
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_schedule_collects_at_start_and_stops_cleanly(project: Project, stop_signal: int) -> None:
+    env = {**os.environ, **project.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "run_digest.py"), "schedule"],
+        env=env, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    watchdog = threading.Timer(60, process.kill)  # never hang the suite
+    watchdog.start()
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if "collected 6 articles" in line:
+            break
+    process.send_signal(stop_signal)
+    output, _ = process.communicate(timeout=20)
+    watchdog.cancel()
+
+    assert process.returncode == 0, "".join(lines) + output
+    assert any("sailor@example.com: next digest" in line for line in lines)
+    assert any("Scheduler running" in line for line in lines)
+    store = Store(project.root / "data" / "digest.db")
+    assert len(store.articles_seen_after(None)) == 6
+    store.close()

@@ -18,7 +18,7 @@ from digest.sourcelist import SourceConfig
 from digest.sources.netguard import check_public_url
 from digest.sources.result import SourceResult, TopicMapper, article_id
 
-USER_AGENT = "digest/0.1 (self-hosted newsletter; +https://github.com/)"
+USER_AGENT = "digest/0.1 (self-hosted newsletter digest; feed reader)"
 MAX_REDIRECTS = 5
 
 
