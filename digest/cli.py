@@ -157,6 +157,8 @@ def _preview(runtime: Runtime, wanted: str | None) -> int:
             stem.with_suffix(".html").write_text(rendered.html, encoding="utf-8")
             written.insert(0, stem.with_suffix(".html"))
         print(f"{subscriber.email}: {len(edition.stories)} stories, {rendered.subject}")
+        if not edition.stories:
+            print("  nothing new since the last digest: `send` would skip this subscriber")
         for path in written:
             print(f"  {path}")
     return EXIT_OK
@@ -206,13 +208,13 @@ def _schedule(runtime: Runtime) -> int:
 
 def _demo(settings: Settings, folder: Path) -> int:
     """Collect and deliver on the configured sources into a fresh folder, whatever the date."""
-    if folder.exists():
-        shutil.rmtree(folder)
+    _empty_demo_folder(folder)
     demo_settings = replace(
         settings, database=folder / "digest.db", outbox=folder / "outbox",
         preview_dir=folder / "preview", smtp_host="", max_age_days=0,
     )  # fmt: skip
     runtime = open_runtime(demo_settings)
+    (folder / DEMO_MARKER).touch()
     try:
         report = collect(runtime.sources, runtime.store, demo_settings, runtime.clock())
         _print_collect(report)
@@ -225,6 +227,19 @@ def _demo(settings: Settings, folder: Path) -> int:
     print(f"\nOpen the digests in a browser: {demo_settings.outbox.resolve()}/*.html")
     failed = report.errors or any(o.is_failure for o in outcomes)
     return EXIT_PARTIAL if failed else EXIT_OK
+
+
+DEMO_MARKER = ".digest-demo"
+
+
+def _empty_demo_folder(folder: Path) -> None:
+    """Remove an earlier demo's folder, never a folder the demo did not make."""
+    if not folder.exists():
+        return
+    if not (folder / DEMO_MARKER).exists() and any(folder.iterdir()):
+        message = f"refusing to empty {folder}: it is not a demo folder; choose another --dir."
+        raise ConfigError(folder, None, message)
+    shutil.rmtree(folder)
 
 
 def _err(message: str) -> None:

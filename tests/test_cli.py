@@ -203,6 +203,18 @@ def test_demo_fills_a_fresh_outbox_from_the_bundled_samples(tmp_path: Path) -> N
     assert str(outbox.resolve()) in first.stdout
 
 
+def test_demo_never_empties_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    keep = tmp_path / "notes" / "keep.txt"
+    keep.parent.mkdir()
+    keep.write_text("precious")
+
+    result = run(["demo", "--dir", "notes"], {}, tmp_path)
+
+    assert result.returncode == 2
+    assert "not a demo folder" in result.stderr
+    assert keep.read_text() == "precious"
+
+
 class StallingHandler:
     """Holds the SMTP conversation for one recipient until released, like a slow server."""
 

@@ -36,6 +36,22 @@ def smtp_settings(port: int, **extra: str) -> Settings:
     )
 
 
+def starttls_auth_options(authority: trustme.CA) -> dict[str, object]:
+    """A server that insists on STARTTLS, then on AUTH as digest / s3cret."""
+    return {
+        "tls_context": server_tls_context(authority.issue_cert("127.0.0.1")),
+        "require_starttls": True,
+        "authenticator": password_checker("digest", "s3cret"),
+        "auth_required": True,
+    }
+
+
+def starttls_settings(port: int, ca_file: str, password: str) -> Settings:
+    return smtp_settings(
+        port, SMTP_TLS="starttls", SMTP_USER="digest", SMTP_PASSWORD=password, SMTP_CA_FILE=ca_file
+    )
+
+
 @pytest.fixture(scope="module")
 def certificate_authority() -> trustme.CA:
     return trustme.CA()
@@ -64,21 +80,8 @@ def test_plain_smtp_delivers_many_messages_on_one_connection() -> None:
 
 
 def test_starttls_with_auth(certificate_authority: trustme.CA, ca_file: str) -> None:
-    cert = certificate_authority.issue_cert("127.0.0.1")
-    options = {
-        "tls_context": server_tls_context(cert),
-        "require_starttls": True,
-        "authenticator": password_checker("digest", "s3cret"),
-        "auth_required": True,
-    }
-    with smtp_server(**options) as server:
-        settings = smtp_settings(
-            server.port,
-            SMTP_TLS="starttls",
-            SMTP_USER="digest",
-            SMTP_PASSWORD="s3cret",
-            SMTP_CA_FILE=ca_file,
-        )
+    with smtp_server(**starttls_auth_options(certificate_authority)) as server:
+        settings = starttls_settings(server.port, ca_file, password="s3cret")
         with SmtpMailer(settings) as mailer:
             mailer.send(envelope())
 
@@ -88,21 +91,8 @@ def test_starttls_with_auth(certificate_authority: trustme.CA, ca_file: str) -> 
 def test_wrong_password_is_a_clear_temporary_failure(
     certificate_authority: trustme.CA, ca_file: str
 ) -> None:
-    cert = certificate_authority.issue_cert("127.0.0.1")
-    options = {
-        "tls_context": server_tls_context(cert),
-        "require_starttls": True,
-        "authenticator": password_checker("digest", "s3cret"),
-        "auth_required": True,
-    }
-    with smtp_server(**options) as server:
-        settings = smtp_settings(
-            server.port,
-            SMTP_TLS="starttls",
-            SMTP_USER="digest",
-            SMTP_PASSWORD="wrong-password",
-            SMTP_CA_FILE=ca_file,
-        )
+    with smtp_server(**starttls_auth_options(certificate_authority)) as server:
+        settings = starttls_settings(server.port, ca_file, password="wrong-password")
         with SmtpMailer(settings) as mailer, pytest.raises(DeliveryError) as caught:
             mailer.send(envelope())
 

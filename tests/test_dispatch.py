@@ -5,6 +5,7 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 from digest.collect import collect
+from digest.config import Settings
 from digest.deliver import MemoryMailer, SmtpMailer
 from digest.dispatch import SendContext, send_digests
 from digest.models import SendState
@@ -16,6 +17,10 @@ from .servers import smtp_server
 
 def context_at(runtime: Runtime, when: object) -> SendContext:
     return replace(runtime.send_context, clock=lambda: when)
+
+
+def smtp_settings(project: Project, port: int) -> Settings:
+    return project.settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="none")
 
 
 def collected(runtime: Runtime) -> Runtime:
@@ -75,9 +80,7 @@ def test_temporary_failure_is_deferred_then_delivered(project: Project, runtime:
     ctx = collected(runtime).send_context
     with smtp_server() as server:
         server.handler.refuse_data["sailor@example.com"] = "451 4.3.0 Mailbox busy"
-        settings = project.settings(
-            SMTP_HOST="127.0.0.1", SMTP_PORT=str(server.port), SMTP_TLS="none"
-        )
+        settings = smtp_settings(project, server.port)
         with SmtpMailer(settings) as mailer:
             first = send_digests(runtime.subscribers, ctx, mailer)
         del server.handler.refuse_data["sailor@example.com"]
@@ -103,9 +106,7 @@ def test_permanent_failure_is_recorded_and_never_retried(
     ctx = collected(runtime).send_context
     with smtp_server() as server:
         server.handler.refuse_rcpt["sailor@example.com"] = "550 5.1.1 No such mailbox"
-        settings = project.settings(
-            SMTP_HOST="127.0.0.1", SMTP_PORT=str(server.port), SMTP_TLS="none"
-        )
+        settings = smtp_settings(project, server.port)
         with SmtpMailer(settings) as mailer:
             first = send_digests(runtime.subscribers, ctx, mailer)
             again = send_digests(runtime.subscribers, ctx, mailer)
