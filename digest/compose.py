@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -187,6 +186,3 @@ def build_message(
 
 def new_message_id(domain: str) -> str:
     return make_msgid(domain=domain)
-
-
-MessageIdFactory = Callable[[str], str]

@@ -42,7 +42,7 @@ class Article:
 class RelatedLink:
     title: str
     url: str
-    kind: str  # "also" (same story elsewhere) or "related" (embedded related headline)
+    kind: str  # "related": an embedded related headline that names an article we know
     source: str = ""
 
 
@@ -55,10 +55,6 @@ class Story:
     summary: str
     also: tuple[Article, ...] = ()
     related: tuple[RelatedLink, ...] = ()
-
-    @property
-    def articles(self) -> tuple[Article, ...]:
-        return (self.lead, *self.also)
 
 
 @dataclass(frozen=True)
@@ -92,10 +88,6 @@ class Edition:
     @property
     def stories(self) -> tuple[Story, ...]:
         return tuple(story for section in self.sections for story in section.stories)
-
-    @property
-    def article_ids(self) -> tuple[str, ...]:
-        return tuple(a.id for story in self.stories for a in story.articles)
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,6 @@ class SourceList:
     def topic_names(self) -> set[str]:
         return {topic.name for topic in self.topics}
 
-    def label(self, topic: str) -> str:
-        return next((t.label for t in self.topics if t.name == topic), topic.title())
-
     def topics_for_labels(self, labels: tuple[str, ...]) -> tuple[str, ...]:
         """Map free-text labels (topic lines, feed categories) to configured topic names."""
         lookup = {}
