@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from email.utils import parseaddr
@@ -96,26 +97,45 @@ def load_settings(env_file: Path | None, environ: Mapping[str, str]) -> Settings
     if env_file is not None and env_file.is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(environ)
-    origin = str(env_file) if env_file is not None else "environment"
+    origins = _Origins(env_file, environ)
     kwargs: dict[str, object] = {}
     for f in fields(Settings):
         raw = values.get(ENV_NAMES[f.name])
         if raw is None or raw.strip() == "":
             continue
-        kwargs[f.name] = _convert(f.name, raw.strip(), _TYPES[f.name], origin)
+        kwargs[f.name] = _convert(f.name, raw.strip(), _TYPES[f.name], origins)
     settings = Settings(**kwargs)  # type: ignore[arg-type]
-    _validate(settings, origin)
+    _validate(settings, origins)
     return settings
 
 
-def _convert(name: str, raw: str, kind: Callable[[str], T], origin: str) -> T:
+@dataclass(frozen=True)
+class _Origins:
+    """Where each setting came from, so an error can name the .env line."""
+
+    env_file: Path | None
+    environ: Mapping[str, str]
+
+    def error(self, name: str, message: str) -> ConfigError:
+        variable = ENV_NAMES[name]
+        if variable in self.environ or self.env_file is None or not self.env_file.is_file():
+            return ConfigError(f"environment variable {variable}", None, message)
+        return ConfigError(self.env_file, _line_of(self.env_file, variable), message)
+
+
+def _line_of(env_file: Path, variable: str) -> int | None:
+    pattern = re.compile(rf"^\s*(export\s+)?{variable}\s*=")
+    lines = env_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    return next((n for n, line in enumerate(lines, start=1) if pattern.match(line)), None)
+
+
+def _convert(name: str, raw: str, kind: Callable[[str], T], origins: _Origins) -> T:
     try:
         return kind(raw)
     except ValueError:
         kind_name = getattr(kind, "__name__", "value")
-        raise ConfigError(
-            origin, None, f"{ENV_NAMES[name]}={raw!r} is not a valid {kind_name}; fix or remove it."
-        ) from None
+        message = f"{ENV_NAMES[name]}={raw!r} is not a valid {kind_name}; fix or remove it."
+        raise origins.error(name, message) from None
 
 
 _TYPES: dict[str, Callable[[str], object]] = {
@@ -124,13 +144,15 @@ _TYPES: dict[str, Callable[[str], object]] = {
 }
 
 
-def _validate(settings: Settings, origin: str) -> None:
+def _validate(settings: Settings, origins: _Origins) -> None:
     if settings.smtp_tls not in TLS_MODES:
-        raise ConfigError(origin, None, f"SMTP_TLS must be one of {', '.join(TLS_MODES)}.")
+        message = f"SMTP_TLS must be one of {', '.join(TLS_MODES)}."
+        raise origins.error("smtp_tls", message)
     if "@" not in settings.sender_address:
-        raise ConfigError(origin, None, "DIGEST_FROM must hold an address like `News <n@x.org>`.")
+        message = "DIGEST_FROM must hold an address like `News <news@example.org>`."
+        raise origins.error("mail_from", message)
     if not settings.base_url.startswith(("http://", "https://")):
-        raise ConfigError(origin, None, "DIGEST_BASE_URL must start with http:// or https://.")
+        raise origins.error("base_url", "DIGEST_BASE_URL must start with http:// or https://.")
     for name in ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences"):
         if getattr(settings, name) < 0:
-            raise ConfigError(origin, None, f"{ENV_NAMES[name]} must not be negative.")
+            raise origins.error(name, f"{ENV_NAMES[name]} must not be negative.")

@@ -23,6 +23,26 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     assert settings.newsletter_name == "Evening Post"
 
 
+def test_invalid_value_in_env_file_names_its_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("# mail\nSMTP_HOST=mail.example.com\nSMTP_TLS=sometimes\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file, {})
+
+    assert caught.value.path == str(env_file)
+    assert caught.value.line == 3
+    assert "SMTP_TLS must be one of starttls, ssl, none" in str(caught.value)
+
+
+def test_invalid_value_from_the_environment_names_the_variable(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("SMTP_PORT=25\n")
+
+    with pytest.raises(ConfigError, match=r"^environment variable SMTP_PORT: SMTP_PORT='x'"):
+        load_settings(env_file, {"SMTP_PORT": "x"})
+
+
 def test_defaults_need_no_file() -> None:
     settings = load_settings(None, {})
 
