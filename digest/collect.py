@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -12,26 +15,34 @@ from digest.config import Settings
 from digest.errors import SourceError
 from digest.models import Article
 from digest.sourcelist import SourceConfig, SourceList
-from digest.sources.feeds import read_feed
-from digest.sources.folder import read_folder
-from digest.sources.result import SourceResult
-from digest.store import Store
+from digest.sources.fetch import FetchPolicy, HostGate, Sleep
+from digest.sources.reader import ReadContext, SourceRead, read_source
+from digest.store import SaveCounts, SourceState, Store
 
-_TRACKING_KEYS = {"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src"}
+_TRACKING_KEYS = {"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src", "yclid", "_hsenc"}
+Progress = Callable[[SourceRead], None]
 
 
 @dataclass(frozen=True)
 class CollectReport:
-    results: tuple[SourceResult, ...]
-    new_articles: int
+    reads: tuple[SourceRead, ...]
+    saved: SaveCounts
+    pruned: int = 0
 
     @property
     def errors(self) -> tuple[SourceError, ...]:
-        return tuple(error for result in self.results for error in result.errors)
+        return tuple(error for read in self.reads for error in read.result.errors)
 
     @property
     def total_articles(self) -> int:
-        return sum(len(result.articles) for result in self.results)
+        return sum(len(read.result.articles) for read in self.reads)
+
+    @property
+    def new_articles(self) -> int:
+        return self.saved.new
+
+    def count(self, status: str) -> int:
+        return sum(read.status == status for read in self.reads)
 
 
 def collect(
@@ -40,36 +51,73 @@ def collect(
     settings: Settings,
     now: datetime,
     client: httpx.Client | None = None,
+    sleep: Sleep = time.sleep,
+    progress: Progress | None = None,
 ) -> CollectReport:
-    """Read all sources; one failing source is reported and never stops the others."""
-    own_client = client is None
+    """Read all sources (feeds concurrently); one failing source never stops the others."""
     http = client or httpx.Client(timeout=settings.feed_timeout, follow_redirects=False)
     try:
-        results = tuple(
-            _read(source, source_list, http, settings, now) for source in source_list.sources
-        )
+        reads = _read_all(source_list, store, settings, now, http, sleep, progress)
     finally:
-        if own_client:
+        if client is None:
             http.close()
-    articles = [_with_url(a, settings.base_url) for r in results for a in r.articles]
-    new = store.save_articles(((a, canonical_url(a.url)) for a in articles), now)
-    return CollectReport(results, new)
+    cutoff = now - timedelta(days=settings.retention_days) if settings.retention_days else None
+    articles = [
+        _normalised(article, read, source_list, settings)
+        for read in reads
+        for article in read.result.articles
+        if cutoff is None or article.published >= cutoff  # too old to keep: never stored
+    ]
+    saved = store.save_articles(articles, now)
+    for read in reads:
+        store.save_source_state(read.state)
+    pruned = store.prune_articles(cutoff) if cutoff else 0
+    return CollectReport(tuple(reads), saved, pruned)
 
 
-def _read(
-    source: SourceConfig, source_list: SourceList, client: httpx.Client, settings: Settings,
-    now: datetime,
-) -> SourceResult:  # fmt: skip
-    if source.kind == "folder":
-        return read_folder(source, source_list.topics_for_labels)
-    return read_feed(source, source_list.topics_for_labels, client, now, settings.feed_max_bytes)
+def _read_all(
+    source_list: SourceList, store: Store, settings: Settings, now: datetime,
+    client: httpx.Client, sleep: Sleep, progress: Progress | None,
+) -> list[SourceRead]:  # fmt: skip
+    ctx = ReadContext(
+        client=client,
+        gate=HostGate(settings.feed_host_delay, sleep),
+        policy=FetchPolicy(max_bytes=settings.feed_max_bytes, retries=settings.feed_retries),
+        map_topics=source_list.topics_for_labels,
+        now=now,
+    )
+    states = store.all_source_states()
+
+    def read(source: SourceConfig) -> SourceRead:
+        done = read_source(source, states.get(source.location) or _new_state(source), ctx)
+        if progress is not None:
+            progress(done)
+        return done
+
+    with ThreadPoolExecutor(max_workers=settings.feed_concurrency) as pool:
+        return list(pool.map(read, source_list.sources))
 
 
-def _with_url(article: Article, base_url: str) -> Article:
-    """Articles without a web address link to their page in the web archive."""
-    if article.url:
-        return article
-    return replace(article, url=f"{base_url.rstrip('/')}/articles/{article.id}")
+def _new_state(source: SourceConfig) -> SourceState:
+    return SourceState(location=source.location, name=source.name)
+
+
+def _normalised(
+    article: Article, read: SourceRead, source_list: SourceList, settings: Settings
+) -> Article:
+    """Fill in what every stored article needs: a web address, canonical URL, all topics."""
+    url = article.url or f"{settings.base_url.rstrip('/')}/articles/{article.id}"
+    first_paragraph = article.text.split("\n\n", 1)[0]
+    keyword_topics = source_list.topics_for_text(
+        f"{article.title}\n{article.standfirst}\n{first_paragraph}"
+    )
+    return replace(
+        article,
+        url=url,
+        canonical_url=canonical_url(url),
+        topics=tuple(dict.fromkeys((*article.topics, *keyword_topics))),
+        source_key=read.state.location,
+    )
 
 
 def canonical_url(url: str) -> str:

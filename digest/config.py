@@ -48,6 +48,10 @@ class Settings:
     collect_interval_minutes: int = 60
     feed_timeout: float = 20.0
     feed_max_bytes: int = 10_000_000
+    feed_retries: int = 2
+    feed_concurrency: int = 4
+    feed_host_delay: float = 1.0
+    retention_days: int = 90
 
     @property
     def port(self) -> int:
@@ -88,6 +92,10 @@ ENV_NAMES: dict[str, str] = {
     "collect_interval_minutes": "DIGEST_COLLECT_INTERVAL_MINUTES",
     "feed_timeout": "DIGEST_FEED_TIMEOUT",
     "feed_max_bytes": "DIGEST_FEED_MAX_BYTES",
+    "feed_retries": "DIGEST_FEED_RETRIES",
+    "feed_concurrency": "DIGEST_FEED_CONCURRENCY",
+    "feed_host_delay": "DIGEST_FEED_HOST_DELAY",
+    "retention_days": "DIGEST_RETENTION_DAYS",
 }
 
 
@@ -153,6 +161,9 @@ def _validate(settings: Settings, origins: _Origins) -> None:
         raise origins.error("mail_from", message)
     if not settings.base_url.startswith(("http://", "https://")):
         raise origins.error("base_url", "DIGEST_BASE_URL must start with http:// or https://.")
-    for name in ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences"):
+    if settings.feed_concurrency < 1:
+        raise origins.error("feed_concurrency", "DIGEST_FEED_CONCURRENCY must be at least 1.")
+    numbers = ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences")
+    for name in (*numbers, "feed_retries", "feed_host_delay", "retention_days"):
         if getattr(settings, name) < 0:
             raise origins.error(name, f"{ENV_NAMES[name]} must not be negative.")

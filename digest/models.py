@@ -36,6 +36,9 @@ class Article:
     footnotes: tuple[str, ...] = ()
     id: str = ""  # stable id given by the store (hash of the guid)
     first_seen: datetime | None = None  # when the collector first stored it
+    source_key: str = ""  # the configured source (feed URL/path or folder) it came from
+    canonical_url: str = ""  # url without tracking parameters or fragment
+    duplicate_of: str = ""  # id of an earlier article with the same text, if any
 
 
 @dataclass(frozen=True)

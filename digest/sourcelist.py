@@ -18,6 +18,7 @@ class Topic:
     name: str  # the key subscribers use, lower case
     label: str  # the heading shown in the digest
     aliases: tuple[str, ...] = ()  # other labels (topic lines, feed categories) that mean it
+    keywords: tuple[str, ...] = ()  # words in a headline or standfirst that put it here
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,18 @@ class SourceList:
         found = (lookup.get(label.strip().lower()) for label in labels)
         return tuple(dict.fromkeys(name for name in found if name))
 
+    def topics_for_text(self, text: str) -> tuple[str, ...]:
+        """Topics whose configured keywords occur in `text` as whole words, ignoring case."""
+        return tuple(
+            topic.name
+            for topic in self.topics
+            if any(_has_word(keyword, text) for keyword in topic.keywords)
+        )
+
+
+def _has_word(keyword: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
+
 
 def load_sources(path: Path) -> SourceList:
     """Read and validate the sources file; the first problem raises ConfigError."""
@@ -76,7 +89,9 @@ def _topics(document: LineDict, path: Path) -> tuple[Topic, ...]:
             raise ConfigError(path, line, f"topic name `{name}` must be lower-case words.")
         details = require_mapping(value or LineDict(), path, line, f"topic `{name}`")
         label = details.get("label", key.title())
-        topics.append(Topic(key, str(label), string_list(details, "aliases", path)))
+        aliases = string_list(details, "aliases", path)
+        keywords = string_list(details, "keywords", path)
+        topics.append(Topic(key, str(label), aliases, keywords))
     if not topics:
         raise ConfigError(path, raw.line, "define at least one topic under `topics:`.")
     return tuple(topics)

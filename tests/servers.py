@@ -129,7 +129,7 @@ def http_server(root: Path, redirects: dict[str, str] | None = None) -> Iterator
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.redirects = redirects or {}  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

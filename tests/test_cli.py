@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -38,6 +39,11 @@ def run(
     )
 
 
+def cli_env(project: Project) -> dict[str, str]:
+    """The processes run on the real clock: no age limits, so the fixtures count on any date."""
+    return {**project.environ, "DIGEST_MAX_AGE_DAYS": "0", "DIGEST_RETENTION_DAYS": "0"}
+
+
 def sample_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The bundled sample configuration, with state in `tmp_path` and no age limit."""
     return {
@@ -47,6 +53,7 @@ def sample_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "DIGEST_OUTBOX": str(tmp_path / "outbox"),
         "DIGEST_PREVIEW_DIR": str(tmp_path / "preview"),
         "DIGEST_MAX_AGE_DAYS": "0",
+        "DIGEST_RETENTION_DAYS": "0",
         "SMTP_HOST": "",
         **extra,
     }
@@ -76,7 +83,7 @@ def test_collect_then_send_all_through_a_real_smtp_server(tmp_path: Path) -> Non
         again = run(["send", "--all"], {**env, **smtp_env(server.port)}, tmp_path)
 
     assert collected.returncode == 0, collected.stdout + collected.stderr
-    assert "0 problems" in collected.stdout
+    assert "0 failed" in collected.stdout and "Articles: 40 new" in collected.stdout
     assert sent.returncode == 0, sent.stdout + sent.stderr
     assert again.returncode == 0 and again.stdout.count("already sent") == 3
     by_recipient: dict[str, list[Received]] = {}
@@ -123,18 +130,19 @@ def check_digest(received: Received, topics: tuple[str, ...], articles: dict[str
 def test_broken_source_is_reported_and_collect_exits_1(project: Project) -> None:
     (project.root / "articles" / "broken.txt").write_bytes(b"\x00\x00")
 
-    result = run(["collect"], project.environ, project.root)
+    result = run(["collect"], cli_env(project), project.root)
 
     assert result.returncode == 1
+    assert "PROBLEM Bayside desk:" in result.stdout
     assert "broken.txt:1" in result.stdout and "binary" in result.stdout
-    assert "Collected 6 articles" in result.stdout
+    assert "Articles: 6 new" in result.stdout
 
 
 def test_invalid_config_exits_2_naming_file_and_line(project: Project) -> None:
     path = project.root / "subscribers.yaml"
     path.write_text(path.read_text().replace("timezone: Europe/London", "timezone: Europe/Londn"))
 
-    result = run(["send", "--all"], project.environ, project.root)
+    result = run(["send", "--all"], cli_env(project), project.root)
 
     assert result.returncode == 2
     assert f"{path}:5:" in result.stderr
@@ -142,7 +150,7 @@ def test_invalid_config_exits_2_naming_file_and_line(project: Project) -> None:
 
 
 def test_usage_error_exits_2(project: Project) -> None:
-    result = run(["send"], project.environ, project.root)
+    result = run(["send"], cli_env(project), project.root)
 
     assert result.returncode == 2
     assert "--all" in result.stderr
@@ -160,9 +168,9 @@ def test_every_command_explains_itself(command: list[str], tmp_path: Path) -> No
 
 
 def test_preview_writes_html_and_text_without_sending(project: Project) -> None:
-    run(["collect"], project.environ, project.root)
+    run(["collect"], cli_env(project), project.root)
 
-    result = run(["preview", "Sam Sailor"], project.environ, project.root)
+    result = run(["preview", "Sam Sailor"], cli_env(project), project.root)
 
     assert result.returncode == 0, result.stderr
     html = list((project.root / "preview").glob("*sailor*.html"))
@@ -175,10 +183,10 @@ def test_preview_writes_html_and_text_without_sending(project: Project) -> None:
 
 
 def test_dry_run_reports_without_sending(project: Project) -> None:
-    run(["collect"], project.environ, project.root)
+    run(["collect"], cli_env(project), project.root)
 
-    dry = run(["send", "--to", "sailor@example.com", "--dry-run"], project.environ, project.root)
-    real = run(["send", "--to", "sailor@example.com"], project.environ, project.root)
+    dry = run(["send", "--to", "sailor@example.com", "--dry-run"], cli_env(project), project.root)
+    real = run(["send", "--to", "sailor@example.com"], cli_env(project), project.root)
 
     assert dry.returncode == 0
     assert "would send" in dry.stdout and "Dry run" in dry.stdout
@@ -249,8 +257,8 @@ def test_killed_mid_send_the_next_run_delivers_each_digest_once(project: Project
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        run(["collect"], project.environ, project.root)
-        env = {**os.environ, **project.environ, **smtp_env(port)}
+        run(["collect"], cli_env(project), project.root)
+        env = {**os.environ, **cli_env(project), **smtp_env(port)}
         process = subprocess.Popen(
             [sys.executable, str(REPO / "run_digest.py"), "send", "--all"],
             env=env,
@@ -262,7 +270,7 @@ def test_killed_mid_send_the_next_run_delivers_each_digest_once(project: Project
         process.wait(10)
         handler.stall_for = "nobody"
         status_before = {r.recipients[0] for r in handler.received}
-        rerun = run(["send", "--all"], {**project.environ, **smtp_env(port)}, project.root)
+        rerun = run(["send", "--all"], {**cli_env(project), **smtp_env(port)}, project.root)
         time.sleep(0.2)
     finally:
         controller.stop()
@@ -284,7 +292,7 @@ def test_broken_template_fails_preview_with_template_and_line(project: Project) 
         target.parent.mkdir(exist_ok=True)
         target.write_text(source.read_text())
     (templates / "digest.txt.j2").write_text("{{ newsletter }}\n{% for x in %}\n")
-    env = {**project.environ, "DIGEST_TEMPLATES_DIR": str(templates)}
+    env = {**cli_env(project), "DIGEST_TEMPLATES_DIR": str(templates)}
     run(["collect"], env, project.root)
 
     result = run(["preview"], env, project.root)
@@ -296,7 +304,7 @@ def test_broken_template_fails_preview_with_template_and_line(project: Project) 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_schedule_collects_at_start_and_stops_cleanly(project: Project, stop_signal: int) -> None:
-    env = {**os.environ, **project.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **cli_env(project), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, str(REPO / "run_digest.py"), "schedule"],
         env=env, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -319,3 +327,60 @@ def test_schedule_collects_at_start_and_stops_cleanly(project: Project, stop_sig
     store = Store(project.root / "data" / "digest.db")
     assert len(store.articles_seen_after(None)) == 6
     store.close()
+
+
+def test_articles_json_lists_what_is_stored(project: Project) -> None:
+    run(["collect"], cli_env(project), project.root)
+
+    everything = run(["articles", "--json"], cli_env(project), project.root)
+    farming = run(["articles", "--json", "--topic", "farming"], cli_env(project), project.root)
+    recent = run(["articles", "--json", "--since", "2026-11-26"], cli_env(project), project.root)
+    bad = run(["articles", "--json", "--since", "yesterday"], cli_env(project), project.root)
+
+    rows = json.loads(everything.stdout)
+    assert len(rows) == 6
+    storm = next(r for r in rows if r["title"].startswith("Storm Warning"))
+    assert storm["canonical_url"] == "https://shoreline.example.net/storm-warning"
+    assert storm["topics"] == ["coast"] and storm["duplicate_of"] is None
+    assert storm["summary"] and storm["published"] == "2026-11-26T06:00:00+00:00"
+    assert {r["title"] for r in json.loads(farming.stdout)} == {
+        "Apple Growers Count a Record Harvest in the Brenn Valley",
+        "Brenn Valley Apple Glut & Falling Prices",
+    }
+    assert all(r["published"] >= "2026-11-26" for r in json.loads(recent.stdout))
+    assert len(json.loads(recent.stdout)) < len(rows)
+    assert bad.returncode == 2 and "not an ISO date" in bad.stderr
+
+
+def test_sources_shows_each_source_health(project: Project) -> None:
+    (project.root / "feeds" / "coast.rss.xml").write_text("<rss><broken")
+    run(["collect"], cli_env(project), project.root)
+
+    result = run(["sources"], cli_env(project), project.root)
+
+    assert result.returncode == 0
+    assert "Shoreline Post (feed)" in result.stdout
+    assert "1 failures in a row" in result.stdout and "not a readable" in result.stdout
+    assert "articles stored: 2" in result.stdout  # the Bayside desk folder
+
+
+def test_collect_path_reads_one_folder_or_feed_once(project: Project, tmp_path: Path) -> None:
+    extra = tmp_path / "inbox"
+    extra.mkdir()
+    (extra / "note.txt").write_text("Harbour Lights Festival Returns\n\nLanterns lit the quay.\n")
+
+    folder = run(
+        ["collect", "--path", str(extra), "--topic", "coast"], cli_env(project), project.root
+    )
+    feed = run(["collect", "--path", str(project.root / "feeds" / "farming.atom.xml")],
+               cli_env(project), project.root)  # fmt: skip
+    missing = run(["collect", "--path", str(tmp_path / "nope")], cli_env(project), project.root)
+
+    assert folder.returncode == 0 and "Articles: 1 new" in folder.stdout
+    assert feed.returncode == 0 and "Articles: 1 new" in feed.stdout
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+    listed = json.loads(run(["articles", "--json"], cli_env(project), project.root).stdout)
+    assert {r["title"] for r in listed} == {
+        "Harbour Lights Festival Returns",
+        "Brenn Valley Apple Glut & Falling Prices",
+    }

@@ -54,22 +54,15 @@ def test_changed_article_is_updated_in_place(project: Project, runtime: Runtime)
 
 def test_same_url_under_another_guid_is_stored_once(runtime: Runtime) -> None:
     base = Article(
-        guid="a-1",
-        url="https://x.example.com/story?utm_source=rss",
-        title="T",
-        text="Body.",
-        source="X",
-        published=NOW,
-        topics=("coast",),
-        id="id-a-1",
-    )
+        guid="a-1", url="https://x.example.com/story?utm_source=rss", title="T", text="Body.",
+        source="X", published=NOW, topics=("coast",), id="id-a-1",
+        canonical_url="https://x.example.com/story",
+    )  # fmt: skip
     copy = replace(base, guid="b-2", id="id-b-2", url="https://X.example.com/story#comments")
 
-    new = runtime.store.save_articles(
-        [(base, canonical_url(base.url)), (copy, canonical_url(copy.url))], NOW
-    )
+    counts = runtime.store.save_articles([base, copy], NOW)
 
-    assert new == 1
+    assert (counts.new, counts.updated) == (1, 1)
     assert len(runtime.store.articles_seen_after(None)) == 1
 
 
@@ -122,3 +115,92 @@ def test_legacy_encoded_file_is_read(project: Project, runtime: Runtime) -> None
 
     titles = {a.title for a in runtime.store.articles_seen_after(None)}
     assert "Caf\u00e9 Reopens on the Promenade" in titles
+
+
+def test_configured_keywords_add_topics(project: Project) -> None:
+    sources = project.root / "sources.yaml"
+    sources.write_text(
+        sources.read_text().replace(
+            "  farming:\n", "  farming:\n    keywords: [apple, Cheese Fair]\n"
+        )
+    )
+    runtime = project.runtime()
+    try:
+        collect(runtime.sources, runtime.store, runtime.settings, NOW)
+        stored = {a.title: a.topics for a in runtime.store.articles_seen_after(None)}
+    finally:
+        runtime.close()
+
+    assert stored["Apple Growers Count a Record Harvest in the Brenn Valley"] == ("farming",)
+    assert stored["Last Lighthouse Keepers of Gull Point Hand Over to Automatic Beacon"] == (
+        "coast",
+    )
+    # the keyword must be a whole word: "pineapple" would not count
+    assert runtime.sources.topics_for_text("A pineapple tart") == ()
+    assert runtime.sources.topics_for_text("The APPLE harvest") == ("farming",)
+
+
+def test_same_text_under_another_url_is_marked_duplicate(
+    project: Project, runtime: Runtime
+) -> None:
+    original = (project.root / "articles" / "new-pier.txt").read_text()
+    body = " ".join(["The harbour board met again and talked about the new pier for a while."] * 4)
+    first = original.replace("Work starts in January.", body)
+    (project.root / "articles" / "new-pier.txt").write_text(first)
+    (project.root / "articles" / "pier-republished.txt").write_text(
+        first.replace("Harbour Board Approves", "Board Approves").replace(
+            "Bayside Courier", "Copycat News"
+        )
+    )
+
+    collect(runtime.sources, runtime.store, runtime.settings, NOW)
+
+    everything = runtime.store.articles_published_since(None)
+    copies = [a for a in everything if a.duplicate_of]
+    (copy,) = copies
+    assert copy.source == "Copycat News"
+    original_id = next(
+        a.id for a in everything if a.source == "Bayside Courier" and "Pier" in a.title
+    )
+    assert copy.duplicate_of == original_id
+    assert copy.id not in {a.id for a in runtime.store.articles_seen_after(None)}
+
+
+def test_old_articles_are_pruned_after_the_retention_time(project: Project) -> None:
+    runtime = project.runtime(DIGEST_RETENTION_DAYS="30")
+    try:
+        collect(runtime.sources, runtime.store, runtime.settings, NOW)
+        later = collect(runtime.sources, runtime.store, runtime.settings, NOW + timedelta(days=31))
+        remaining = runtime.store.articles_seen_after(None)
+    finally:
+        runtime.close()
+
+    assert later.pruned == 6
+    assert later.saved.new == 0  # still in the sources, but too old to store again
+    assert remaining == []
+
+
+def test_progress_is_reported_once_per_source(runtime: Runtime) -> None:
+    seen: list[str] = []
+
+    collect(
+        runtime.sources,
+        runtime.store,
+        runtime.settings,
+        NOW,
+        progress=lambda r: seen.append(r.result.source),
+    )
+
+    assert sorted(seen) == sorted(s.name for s in runtime.sources.sources)
+
+
+def test_source_health_is_remembered(project: Project, runtime: Runtime) -> None:
+    (project.root / "feeds" / "coast.rss.xml").write_text("<rss><broken")
+
+    collect(runtime.sources, runtime.store, runtime.settings, NOW)
+
+    states = runtime.store.all_source_states()
+    coast = states[str(project.root / "feeds" / "coast.rss.xml")]
+    assert coast.failures == 1 and "not a readable" in coast.last_error
+    folder = states[str(project.root / "articles")]
+    assert folder.last_success == NOW.isoformat() and folder.failures == 0

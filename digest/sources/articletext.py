@@ -16,7 +16,7 @@ _SMALL_WORDS = {
     "the", "to", "vs", "with", "over", "after", "amid", "up", "off", "per",
 }  # fmt: skip
 _CLOSERS = "\"'”’)]»"
-_SENTENCE_END = ".!?…:;"
+_SENTENCE_END = ".!?…:;。！？"
 
 
 @dataclass(frozen=True)

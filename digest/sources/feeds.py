@@ -1,100 +1,43 @@
-"""RSS and Atom feeds, from a URL (httpx) or a file, parsed by feedparser."""
+"""Feeds (RSS, Atom, JSON Feed): bytes in, normalised Articles out."""
 
 from __future__ import annotations
 
 import calendar
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
-import httpx
 
 from digest.errors import SourceError
 from digest.htmltext import html_to_text, plain_line, sanitise_html
 from digest.models import Article
 from digest.sourcelist import SourceConfig
-from digest.sources.netguard import check_public_url
-from digest.sources.result import SourceResult, TopicMapper, article_id
-
-USER_AGENT = "digest/0.1 (self-hosted newsletter digest; feed reader)"
-MAX_REDIRECTS = 5
-
-
-def read_feed(
-    source: SourceConfig,
-    map_topics: TopicMapper,
-    client: httpx.Client,
-    now: datetime,
-    max_bytes: int,
-) -> SourceResult:
-    """Fetch (or read) one feed and turn its entries into Articles."""
-    result = SourceResult(source.name)
-    try:
-        data = _load(source, client, max_bytes)
-        result.articles = parse_feed(data, source, map_topics, now)
-    except SourceError as error:
-        result.errors.append(error)
-    return result
-
-
-def _load(source: SourceConfig, client: httpx.Client, max_bytes: int) -> bytes:
-    if source.is_url:
-        return fetch_url(source.location, client, max_bytes, allow_private=source.allow_private)
-    path = Path(source.location)
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        message = f"cannot read the feed file ({exc.strerror}); fix `feed:` in the sources file."
-        raise SourceError(str(path), message) from exc
-    if len(data) > max_bytes:
-        raise SourceError(str(path), f"feed is larger than {max_bytes} bytes; it was skipped.")
-    return data
-
-
-def fetch_url(url: str, client: httpx.Client, max_bytes: int, *, allow_private: bool) -> bytes:
-    """GET a feed, following at most five redirects, each checked against private addresses."""
-    for _ in range(MAX_REDIRECTS + 1):
-        if not allow_private:
-            check_public_url(url)
-        try:
-            with client.stream("GET", url, headers={"User-Agent": USER_AGENT}) as response:
-                if response.is_redirect and "location" in response.headers:
-                    url = urljoin(url, response.headers["location"])
-                    continue
-                if response.status_code != 200:
-                    raise SourceError(url, f"HTTP {response.status_code}; check the feed URL.")
-                return _read_limited(response, url, max_bytes)
-        except httpx.HTTPError as exc:
-            raise SourceError(url, f"fetch failed ({type(exc).__name__}: {exc}).") from exc
-    raise SourceError(url, f"more than {MAX_REDIRECTS} redirects; fix the feed URL.")
-
-
-def _read_limited(response: httpx.Response, url: str, max_bytes: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise SourceError(url, f"feed is larger than {max_bytes} bytes; it was skipped.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+from digest.sources.jsonfeed import looks_like_json, parse_json_feed
+from digest.sources.result import TopicMapper, article_id
 
 
 def parse_feed(
     data: bytes, source: SourceConfig, map_topics: TopicMapper, now: datetime
 ) -> list[Article]:
-    """Articles from the feed's entries; an unreadable feed raises SourceError with its line."""
-    parsed = feedparser.parse(data)
-    if parsed.bozo and not parsed.entries:
+    """Articles from the feed's entries; an unreadable feed raises SourceError with its line.
+
+    RSS and Atom go to feedparser; a JSON document is read as a JSON Feed.
+    """
+    if looks_like_json(data):
+        return parse_json_feed(data, source, map_topics, now)
+    try:
+        parsed = feedparser.parse(data)
+    except (ValueError, LookupError) as exc:  # a garbled encoding declaration
+        message = f"not a readable RSS or Atom feed ({exc}); check the file or URL."
+        raise SourceError(source.location, message) from exc
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         problem = parsed.get("bozo_exception")
         line = problem.getLineNumber() if hasattr(problem, "getLineNumber") else None
         message = f"not a readable RSS or Atom feed ({problem}); check the file or URL."
         raise SourceError(source.location, message, line)
     feed_link = parsed.feed.get("link") or (source.location if source.is_url else "")
-    outlet = plain_line(parsed.feed.get("title", "")) or source.name
+    outlet = plain_line(_text(parsed.feed, "title")) or source.name
     return [_article(entry, source, outlet, feed_link, map_topics, now) for entry in parsed.entries]
 
 
@@ -102,11 +45,11 @@ def _article(
     entry: Any, source: SourceConfig, outlet: str, feed_link: str, map_topics: TopicMapper,
     now: datetime,
 ) -> Article:  # fmt: skip
-    link = urljoin(feed_link, entry.get("link", ""))
-    title = plain_line(entry.get("title", "")) or "(untitled)"
+    link = _absolute(feed_link, _text(entry, "link"))
+    title = plain_line(_text(entry, "title")) or "(untitled)"
     guid = entry.get("id") or link or f"{source.location}#{title}"
     body_html, standfirst = _body_and_standfirst(entry)
-    labels = tuple(tag.get("term", "") for tag in entry.get("tags", []))
+    labels = tuple(_text(tag, "term") for tag in entry.get("tags") or [])
     return Article(
         guid=guid,
         url=link if link.startswith(("http://", "https://")) else "",
@@ -117,18 +60,18 @@ def _article(
         topics=map_topics(labels) or source.topics,
         standfirst=standfirst,
         html=body_html,
-        author=plain_line(entry.get("author", "")),
+        author=plain_line(_text(entry, "author")),
         id=article_id(guid),
     )
 
 
 def _body_and_standfirst(entry: Any) -> tuple[str, str]:
     """The full content when the feed has it (its summary then serves as standfirst)."""
-    summary = sanitise_html(entry.get("summary", ""))
+    summary = sanitise_html(_text(entry, "summary"))
     contents = entry.get("content") or []
     if not contents:
         return summary, ""
-    body = sanitise_html(contents[0].get("value", ""))
+    body = sanitise_html(_text(contents[0], "value"))
     standfirst = html_to_text(summary)
     # feedparser copies the content into a missing summary: that is no standfirst
     return body, "" if html_to_text(body).startswith(standfirst) else standfirst
@@ -136,7 +79,20 @@ def _body_and_standfirst(entry: Any) -> tuple[str, str]:
 
 def _entry_date(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # plain dict lookup: no feedparser fallback warnings
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     return None
+
+
+def _text(mapping: Any, key: str) -> str:
+    """A string field of a feedparser dict; a loose parse can leave None or other types."""
+    value = mapping.get(key) if hasattr(mapping, "get") else None
+    return value if isinstance(value, str) else ""
+
+
+def _absolute(base: str, link: str) -> str:
+    try:
+        return urljoin(base, link)
+    except ValueError:  # e.g. "Invalid IPv6 URL" from a stray bracket
+        return ""

@@ -1,0 +1,128 @@
+"""Argument parsing and the dispatch to each command; errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from digest.cli.collecting import articles_command, collect_command, sources_command
+from digest.cli.exits import EXIT_PARTIAL, EXIT_USAGE
+from digest.cli.sending import demo_command, preview_command, schedule_command, send_command
+from digest.config import load_settings
+from digest.errors import ConfigError, DigestError
+from digest.runtime import Runtime, open_runtime
+
+COMMANDS = {
+    "collect": (
+        "read every configured source into the database",
+        "Read every feed and article folder in the sources file into the database.",
+    ),
+    "sources": (
+        "show each source's health",
+        "List each configured source: where it is, its last success and last error, and how "
+        "many articles are stored from it.",
+    ),
+    "articles": (
+        "print stored articles as JSON",
+        "Print the stored articles as a JSON list (id, url, canonical_url, title, standfirst, "
+        "summary, text, published, source, topics, related_headlines, duplicate_of).",
+    ),
+    "preview": (
+        "write the next digest as HTML and text files",
+        "Write each subscriber's next digest to the preview folder (DIGEST_PREVIEW_DIR) "
+        "without sending or recording anything.",
+    ),
+    "send": (
+        "send today's digests now",
+        "Send today's digest now through SMTP (when SMTP_HOST is set) or to the outbox "
+        "folder. A digest already sent for today's edition is never sent again.",
+    ),
+    "schedule": (
+        "run the service: collect regularly, send at each subscriber's time",
+        "Collect every DIGEST_COLLECT_INTERVAL_MINUTES and send each subscriber's digest "
+        "at their send_at in their timezone. Stop with Ctrl-C.",
+    ),
+    "demo": (
+        "collect the configured sources and send every digest to a fresh outbox",
+        "Start from an empty demo folder, collect the configured sources (the bundled "
+        "samples by default) and deliver every subscriber's digest as .eml and .html files. "
+        "Never uses SMTP; no age limit applies, so the samples work on any date.",
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_digest.py",
+        description="Collect articles, compose each subscriber's digest and deliver it by email.",
+        epilog="Settings come from the environment and .env; README.md lists every one. "
+        "Exit codes: 0 success, 1 partial failure, 2 usage or configuration error.",
+    )
+    parser.add_argument(
+        "--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = {
+        name: commands.add_parser(name, help=short, description=long)
+        for name, (short, long) in COMMANDS.items()
+    }
+    sub["collect"].add_argument(
+        "--path", type=Path, help="read only this folder or feed file, once"
+    )
+    sub["collect"].add_argument(
+        "--topic", action="append", help="topic for --path articles that name none (repeatable)"
+    )
+    sub["articles"].add_argument("--json", action="store_true", required=True, help="JSON output")
+    sub["articles"].add_argument("--since", help="published at or after this ISO date or time")
+    sub["articles"].add_argument("--topic", help="only articles with this topic")
+    sub["preview"].add_argument("subscriber", nargs="?", help="email or name (default: all)")
+    target = sub["send"].add_mutually_exclusive_group(required=True)
+    target.add_argument("--all", action="store_true", help="every subscriber")
+    target.add_argument("--to", metavar="EMAIL", help="one subscriber, by email or name")
+    sub["send"].add_argument(
+        "--dry-run", action="store_true", help="compose and report; send and record nothing"
+    )
+    sub["demo"].add_argument(
+        "--dir", type=Path, default=Path("demo"), help="demo folder (default: demo)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.env_file, os.environ)
+        if args.command == "demo":
+            return demo_command(settings, args.dir)
+        runtime = open_runtime(settings)
+        try:
+            return _run(args, runtime)
+        finally:
+            runtime.close()
+    except ConfigError as error:
+        _err(f"configuration error: {error}")
+        return EXIT_USAGE
+    except DigestError as error:
+        _err(f"error: {error}")
+        return EXIT_PARTIAL
+
+
+def _run(args: argparse.Namespace, runtime: Runtime) -> int:
+    if args.command == "collect":
+        return collect_command(runtime, args.path, args.topic or [])
+    if args.command == "sources":
+        return sources_command(runtime)
+    if args.command == "articles":
+        return articles_command(runtime, args.since, args.topic)
+    if args.command == "preview":
+        return preview_command(runtime, args.subscriber)
+    if args.command == "send":
+        return send_command(runtime, args.to, dry_run=args.dry_run)
+    return schedule_command(runtime)
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)

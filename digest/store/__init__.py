@@ -1,0 +1,12 @@
+"""SQLite storage: collected articles, source state and the send ledger, in one file."""
+
+from digest.store.articles import ArticleTable, SaveCounts
+from digest.store.ledger import SendLedger
+from digest.store.sourcestate import SourceState, SourceStates
+
+
+class Store(ArticleTable, SendLedger, SourceStates):
+    """The project's database; see the mixins for each table's queries."""
+
+
+__all__ = ["SaveCounts", "SourceState", "Store"]
