@@ -38,6 +38,10 @@ class CollectReport:
         return sum(len(read.result.articles) for read in self.reads)
 
     @property
+    def unchanged_files(self) -> int:
+        return sum(read.result.unchanged_files for read in self.reads)
+
+    @property
     def new_articles(self) -> int:
         return self.saved.new
 
@@ -71,6 +75,7 @@ def collect(
     saved = store.save_articles(articles, now)
     for read in reads:
         store.save_source_state(read.state)
+        store.save_file_stamps(read.result.stamps)  # only once the articles are stored
     pruned = store.prune_articles(cutoff) if cutoff else 0
     return CollectReport(tuple(reads), saved, pruned)
 
@@ -85,6 +90,7 @@ def _read_all(
         policy=FetchPolicy(max_bytes=settings.feed_max_bytes, retries=settings.feed_retries),
         map_topics=source_list.topics_for_labels,
         now=now,
+        file_stamps=store.file_stamps(),
     )
     states = store.all_source_states()
 

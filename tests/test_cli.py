@@ -384,3 +384,29 @@ def test_collect_path_reads_one_folder_or_feed_once(project: Project, tmp_path: 
         "Harbour Lights Festival Returns",
         "Brenn Valley Apple Glut & Falling Prices",
     }
+
+
+def test_collect_shows_a_progress_bar_on_a_terminal(project: Project) -> None:
+    controller, terminal = os.openpty()
+    env = {**os.environ, **cli_env(project), "COLUMNS": "100", "TERM": "xterm"}
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "run_digest.py"), "collect"],
+        env=env, cwd=project.root, stdout=terminal, stderr=terminal,
+    )  # fmt: skip
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(30)
+    os.close(controller)
+
+    text = output.decode(errors="replace")
+    assert process.returncode == 0
+    assert "collecting" in text  # the bar, drawn while sources are read
+    assert "Articles: 6 new" in text

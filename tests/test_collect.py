@@ -204,3 +204,36 @@ def test_source_health_is_remembered(project: Project, runtime: Runtime) -> None
     assert coast.failures == 1 and "not a readable" in coast.last_error
     folder = states[str(project.root / "articles")]
     assert folder.last_success == NOW.isoformat() and folder.failures == 0
+
+
+def test_unchanged_article_files_are_not_read_again(project: Project, runtime: Runtime) -> None:
+    collect(runtime.sources, runtime.store, runtime.settings, NOW)
+    pier = project.root / "articles" / "new-pier.txt"
+    pier.write_text(pier.read_text().replace("£6m", "£6.5m"), encoding="utf-8")
+
+    again = collect(runtime.sources, runtime.store, runtime.settings, NOW + timedelta(hours=1))
+
+    assert again.unchanged_files == 2  # the keepers file and the orchard note
+    assert [a.title for r in again.reads for a in r.result.articles] == [
+        "Harbour Board Approves New Pier for Gull Point Ferries"
+    ]
+    assert again.saved.updated == 1
+
+
+def test_changed_folder_settings_read_the_files_again(project: Project) -> None:
+    first = project.runtime()
+    try:
+        collect(first.sources, first.store, first.settings, NOW)
+    finally:
+        first.close()
+    sources = project.root / "sources.yaml"
+    sources.write_text(sources.read_text().replace("topics: [farming]", "topics: [farming, coast]"))
+
+    runtime = project.runtime()
+    try:
+        again = collect(runtime.sources, runtime.store, runtime.settings, NOW)
+    finally:
+        runtime.close()
+
+    notes = next(r for r in again.reads if r.result.source == "Farm notes")
+    assert notes.result.unchanged_files == 0 and len(notes.result.articles) == 1

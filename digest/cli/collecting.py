@@ -73,7 +73,7 @@ def print_collect_report(report: CollectReport) -> None:
         f"Sources: {len(report.reads)} ({report.count('read')} read, "
         f"{report.count('unchanged')} unchanged, {report.count('failed')} failed, "
         f"{report.count('retired')} retired). Articles: {saved.new} new, {saved.updated} updated, "
-        f"{saved.unchanged} unchanged, {report.pruned} pruned."
+        f"{saved.unchanged + report.unchanged_files} unchanged, {report.pruned} pruned."
     )
 
 

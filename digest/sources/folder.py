@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,8 +93,13 @@ READERS: dict[str, Callable[[str, str], FileArticle]] = {
 }
 
 
-def read_folder(source: SourceConfig, map_topics: TopicMapper) -> SourceResult:
-    """Every article file in the folder; a bad file is reported and the others still read."""
+def read_folder(
+    source: SourceConfig, map_topics: TopicMapper, known: Mapping[str, str] | None = None
+) -> SourceResult:
+    """Every article file in the folder; a bad file is reported and the others still read.
+
+    A file whose stamp equals the one in `known` is skipped: it was read before as it is.
+    """
     result = SourceResult(source.name)
     try:
         paths = article_files(Path(source.location))
@@ -102,11 +107,26 @@ def read_folder(source: SourceConfig, map_topics: TopicMapper) -> SourceResult:
         result.errors.append(error)
         return result
     for path in paths:
+        stamp = file_stamp(path, source)
+        if known is not None and known.get(str(path)) == stamp:
+            result.unchanged_files += 1
+            continue
         try:
             result.articles.append(read_article_file(path, source, map_topics))
         except SourceError as error:
             result.errors.append(error)
+        else:
+            result.stamps[str(path)] = stamp
     return result
+
+
+def file_stamp(path: Path, source: SourceConfig) -> str:
+    """Changes when the file or the folder's settings change (size, time, topics, link)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return ""
+    return f"{status.st_mtime_ns}:{status.st_size}:{','.join(source.topics)}:{source.link}"
 
 
 def article_files(folder: Path) -> list[Path]:

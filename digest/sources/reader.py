@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ class ReadContext:
     policy: FetchPolicy
     map_topics: TopicMapper
     now: datetime
+    file_stamps: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def read_source(source: SourceConfig, state: SourceState, ctx: ReadContext) -> S
     """Read a folder, a feed file or a feed URL; a failure is reported, never raised."""
     try:
         if source.kind == "folder":
-            return _done(read_folder(source, ctx.map_topics), state, ctx.now)
+            return _done(read_folder(source, ctx.map_topics, ctx.file_stamps), state, ctx.now)
         if source.is_url:
             return _read_url(source, state, ctx)
         return _read_file(source, state, ctx)

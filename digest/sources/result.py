@@ -17,6 +17,8 @@ class SourceResult:
     source: str
     articles: list[Article] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
+    unchanged_files: int = 0  # article files skipped: the same as when last read
+    stamps: dict[str, str] = field(default_factory=dict)  # path -> stamp of files read
 
 
 def article_id(guid: str) -> str:

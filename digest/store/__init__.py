@@ -2,10 +2,10 @@
 
 from digest.store.articles import ArticleTable, SaveCounts
 from digest.store.ledger import SendLedger
-from digest.store.sourcestate import SourceState, SourceStates
+from digest.store.sourcestate import FileStamps, SourceState, SourceStates
 
 
-class Store(ArticleTable, SendLedger, SourceStates):
+class Store(ArticleTable, SendLedger, SourceStates, FileStamps):
     """The project's database; see the mixins for each table's queries."""
 
 

@@ -36,4 +36,7 @@ MIGRATIONS = (
         failures INTEGER NOT NULL DEFAULT 0
     );
     """,
+    """
+    CREATE TABLE file_stamps (path TEXT PRIMARY KEY, stamp TEXT NOT NULL);
+    """,
 )

@@ -48,6 +48,20 @@ class SourceStates(Database):
         )
 
 
+class FileStamps(Database):
+    """Size, modification time and reader settings of each article file last read."""
+
+    def file_stamps(self) -> dict[str, str]:
+        rows = self.db.execute("SELECT path, stamp FROM file_stamps").fetchall()
+        return {str(path): str(stamp) for path, stamp in rows}
+
+    def save_file_stamps(self, stamps: dict[str, str]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO file_stamps (path, stamp) VALUES (?, ?)", stamps.items()
+            )
+
+
 def _state(row: tuple[object, ...]) -> SourceState:
     values = dict(zip(_NAMES, row, strict=True))
     values["retired"] = bool(values["retired"])
