@@ -110,7 +110,10 @@ def _story_view(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "time_label": _time_label(story.lead, zone),
         "summary": story.summary,
         "also": [{"source": a.source, "url": a.url, "title": a.title} for a in story.also],
-        "related": [{"title": r.title, "url": r.url, "source": r.source} for r in story.related],
+        "related": [
+            {"title": r.title, "url": r.url, "source": r.source, "kind": r.kind}
+            for r in story.related
+        ],
     }
 
 

@@ -45,6 +45,7 @@ class Settings:
     max_stories: int = 20
     summary_sentences: int = 3
     summary_max_chars: int = 420
+    related_links: int = 4
     collect_interval_minutes: int = 60
     feed_timeout: float = 20.0
     feed_max_bytes: int = 10_000_000
@@ -89,6 +90,7 @@ ENV_NAMES: dict[str, str] = {
     "max_stories": "DIGEST_MAX_STORIES",
     "summary_sentences": "DIGEST_SUMMARY_SENTENCES",
     "summary_max_chars": "DIGEST_SUMMARY_MAX_CHARS",
+    "related_links": "DIGEST_RELATED_LINKS",
     "collect_interval_minutes": "DIGEST_COLLECT_INTERVAL_MINUTES",
     "feed_timeout": "DIGEST_FEED_TIMEOUT",
     "feed_max_bytes": "DIGEST_FEED_MAX_BYTES",
@@ -164,6 +166,6 @@ def _validate(settings: Settings, origins: _Origins) -> None:
     if settings.feed_concurrency < 1:
         raise origins.error("feed_concurrency", "DIGEST_FEED_CONCURRENCY must be at least 1.")
     numbers = ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences")
-    for name in (*numbers, "feed_retries", "feed_host_delay", "retention_days"):
+    for name in (*numbers, "feed_retries", "feed_host_delay", "retention_days", "related_links"):
         if getattr(settings, name) < 0:
             raise origins.error(name, f"{ENV_NAMES[name]} must not be negative.")

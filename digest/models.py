@@ -45,7 +45,7 @@ class Article:
 class RelatedLink:
     title: str
     url: str
-    kind: str  # "related": an embedded related headline that names an article we know
+    kind: str  # "related": an embedded headline we know; "earlier": the same thread before
     source: str = ""
 
 
@@ -58,6 +58,19 @@ class Story:
     summary: str
     also: tuple[Article, ...] = ()
     related: tuple[RelatedLink, ...] = ()
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return (self.lead, *self.also)
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for a in self.articles for t in a.topics))
+
+    @property
+    def id(self) -> str:
+        """Stable while the story grows: its earliest article names it."""
+        return min(self.articles, key=lambda a: (a.published, a.id)).id
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ class Topic:
     label: str  # the heading shown in the digest
     aliases: tuple[str, ...] = ()  # other labels (topic lines, feed categories) that mean it
     keywords: tuple[str, ...] = ()  # words in a headline or standfirst that put it here
+    description: str = ""  # one line; helps place articles that name no topic
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def _topics(document: LineDict, path: Path) -> tuple[Topic, ...]:
         label = details.get("label", key.title())
         aliases = string_list(details, "aliases", path)
         keywords = string_list(details, "keywords", path)
-        topics.append(Topic(key, str(label), aliases, keywords))
+        description = str(details.get("description", "")).strip()
+        topics.append(Topic(key, str(label), aliases, keywords, description))
     if not topics:
         raise ConfigError(path, raw.line, "define at least one topic under `topics:`.")
     return tuple(topics)

@@ -1,4 +1,4 @@
-"""Group articles into stories, pick what each subscriber gets, in their topic order."""
+"""Group articles into stories: a lead, other coverage, a summary and related links."""
 
 from __future__ import annotations
 
@@ -6,23 +6,16 @@ import functools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import timedelta
 
-from digest.models import Article, RelatedLink, Section, Story, Subscriber
+from digest.models import Article, RelatedLink, Story
 from digest.sentences import content_words
-from digest.summarise import summarise
+from digest.summarise import WordRarity, summarise
 
 SAME_STORY_SIMILARITY = 0.35
 SAME_STORY_WINDOW = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class SelectionLimits:
-    stories_per_topic: int = 5
-    max_stories: int = 20
-    summary_sentences: int = 3
-    summary_max_chars: int = 420
 
 
 def group_articles(articles: Sequence[Article]) -> list[list[Article]]:
@@ -101,68 +94,78 @@ def _shares_topic(article: Article, group: list[Article]) -> bool:
     return any(set(article.topics) & set(other.topics) or not other.topics for other in group)
 
 
-def make_story(
-    group: list[Article], topic: str, known: Mapping[str, Article], limits: SelectionLimits
-) -> Story:
-    """The lead is the article with a standfirst and the fullest text; the rest are 'also'."""
-    lead = max(group, key=lambda a: (bool(a.standfirst), len(a.text), -a.published.timestamp()))
-    also = tuple(a for a in group if a is not lead and a.source != lead.source)
-    return Story(
-        topic=topic,
-        lead=lead,
-        summary=summarise(lead, limits.summary_sentences, limits.summary_max_chars),
-        also=also,
-        related=_related_links(group, known),
-    )
+@dataclass(frozen=True)
+class StoryLimits:
+    summary_sentences: int = 3
+    summary_max_chars: int = 420
+    related_links: int = 4
 
 
-def _related_links(group: list[Article], known: Mapping[str, Article]) -> tuple[RelatedLink, ...]:
-    """Embedded related headlines that resolve to an article we know, outside the story."""
-    inside = {a.id for a in group}
-    links: dict[str, RelatedLink] = {}
-    for article in group:
-        for headline in article.related_headlines:
-            target = known.get(headline.casefold())
-            if target and target.id not in inside and target.url not in links:
-                links[target.url] = RelatedLink(target.title, target.url, "related", target.source)
-    return tuple(links.values())
-
-
-def select_sections(
-    subscriber: Subscriber,
-    articles: Sequence[Article],
-    labels: Mapping[str, str],
+def build_stories(
+    recent: Sequence[Article],
+    new_ids: AbstractSet[str],
     known: Mapping[str, Article],
-    limits: SelectionLimits,
-) -> tuple[Section, ...]:
-    """The subscriber's stories, a section per topic in their order, within the limits.
+    limits: StoryLimits,
+) -> list[Story]:
+    """Stories of the new articles; older members of the same thread become "earlier" links.
 
-    Articles are grouped all together first, so a story is the same for every subscriber.
+    `recent` holds the new articles and the archive of the last weeks, grouped together, so
+    a story is the same for every subscriber and a continuing story can point back.
     """
-    by_topic: dict[str, list[list[Article]]] = {topic: [] for topic in subscriber.topics}
-    for group in _grouped(tuple(articles)):
-        topics = {t for a in group for t in a.topics}
-        first = next((t for t in subscriber.topics if t in topics), None)
-        if first is not None:
-            by_topic[first].append(group)
-    sections = []
-    budget = limits.max_stories
-    for topic in subscriber.topics:
-        groups = sorted(by_topic[topic], key=_rank_key)[: min(limits.stories_per_topic, budget)]
-        if groups:
-            stories = tuple(make_story(g, topic, known, limits) for g in groups)
-            sections.append(Section(topic, labels.get(topic, topic.title()), stories))
-            budget -= len(stories)
-    return tuple(sections)
+    groups, rarity = _grouped(tuple(recent))
+    stories = []
+    for group in groups:
+        fresh = [a for a in group if a.id in new_ids]
+        if fresh:
+            earlier = [a for a in group if a.id not in new_ids]
+            stories.append(make_story(fresh, earlier, known, limits, rarity))
+    return stories
 
 
 @functools.lru_cache(maxsize=8)
-def _grouped(articles: tuple[Article, ...]) -> list[list[Article]]:
-    """Subscribers of one run mostly share their candidates: group them once."""
-    return group_articles(articles)
+def _grouped(articles: tuple[Article, ...]) -> tuple[list[list[Article]], WordRarity]:
+    """Subscribers of one run share their recent articles: group and weigh them once."""
+    return group_articles(articles), WordRarity(a.text for a in articles)
 
 
-def _rank_key(group: list[Article]) -> tuple[int, float, str]:
-    """More sources first, then the most recent, then a stable tie-break."""
-    newest = max(a.published for a in group)
-    return (-len({a.source for a in group}), -newest.timestamp(), min(a.id for a in group))
+def make_story(
+    fresh: list[Article],
+    earlier: list[Article],
+    known: Mapping[str, Article],
+    limits: StoryLimits,
+    rarity: WordRarity | None = None,
+) -> Story:
+    """The lead is the article with a standfirst and the fullest text; the rest are 'also'."""
+    lead = max(fresh, key=lambda a: (bool(a.standfirst), len(a.text), -a.published.timestamp()))
+    also = tuple(a for a in fresh if a is not lead and a.source != lead.source)
+    summary = summarise(lead, limits.summary_sentences, limits.summary_max_chars, rarity)
+    related = (*_embedded_links(fresh, known), *_earlier_links(earlier))
+    return Story(
+        topic=lead.topics[0] if lead.topics else "",
+        lead=lead,
+        summary=summary,
+        also=also,
+        related=_unique_links(related, {a.url for a in fresh})[: limits.related_links],
+    )
+
+
+def _embedded_links(group: list[Article], known: Mapping[str, Article]) -> list[RelatedLink]:
+    """Embedded related headlines that resolve to an article we know."""
+    targets = (known.get(h.casefold()) for a in group for h in a.related_headlines)
+    return [RelatedLink(t.title, t.url, "related", t.source) for t in targets if t is not None]
+
+
+def _earlier_links(earlier: list[Article]) -> list[RelatedLink]:
+    """The thread's earlier articles, newest first: what led up to today's story."""
+    newest_first = sorted(earlier, key=lambda a: (a.published, a.id), reverse=True)
+    return [RelatedLink(a.title, a.url, "earlier", a.source) for a in newest_first]
+
+
+def _unique_links(links: Sequence[RelatedLink], exclude: set[str]) -> tuple[RelatedLink, ...]:
+    seen = set(exclude)
+    unique = []
+    for link in links:
+        if link.url not in seen:
+            seen.add(link.url)
+            unique.append(link)
+    return tuple(unique)

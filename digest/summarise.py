@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 from digest.models import Article
 from digest.sentences import content_words, split_sentences
@@ -16,7 +17,30 @@ _BOILERPLATE = re.compile(
 )
 
 
-def summarise(article: Article, max_sentences: int = 3, max_chars: int = 420) -> str:
+class WordRarity:
+    """How rare each word is across a body of articles (inverse document frequency).
+
+    The most telling sentences of one article are those nearest its centroid once words
+    that every article uses are weighed down; a background of many articles knows which.
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.documents = 0
+        self.frequency: Counter[str] = Counter()
+        for text in texts:
+            self.documents += 1
+            self.frequency.update(set(content_words(text)))
+
+    def weight(self, word: str) -> float:
+        return math.log(1 + self.documents / (self.frequency.get(word, 0) or 1))
+
+
+def summarise(
+    article: Article,
+    max_sentences: int = 3,
+    max_chars: int = 420,
+    background: WordRarity | None = None,
+) -> str:
     """Two to `max_sentences` sentences: the standfirst first, then the most central ones."""
     lead = [s for s in split_sentences(article.standfirst) if not _is_boilerplate(s)]
     body = [s for s in split_sentences(article.text) if not _is_boilerplate(s)]
@@ -24,31 +48,30 @@ def summarise(article: Article, max_sentences: int = 3, max_chars: int = 420) ->
         chosen = lead[:max_sentences]
     else:
         wanted = max(2, max_sentences) if not lead else 2
-        picks = central_sentences([s for s in body if s not in lead], wanted - len(lead))
+        rest = [s for s in body if s not in lead]
+        picks = central_sentences(rest, wanted - len(lead), background)
         chosen = lead + picks
     return _fit(chosen, max_chars)
 
 
-def central_sentences(sentences: list[str], count: int) -> list[str]:
-    """The `count` sentences nearest the TF-IDF centroid of all of them, in text order."""
+def central_sentences(
+    sentences: list[str], count: int, background: WordRarity | None = None
+) -> list[str]:
+    """The `count` sentences nearest the TF-IDF centroid of all of them, in text order.
+
+    Word rarity comes from `background` when given, else from the sentences themselves.
+    """
     if count <= 0 or not sentences:
         return []
-    vectors = _tfidf_vectors([content_words(s) for s in sentences])
+    words = [content_words(s) for s in sentences]
+    rarity = background or WordRarity(sentences)
+    vectors = [{w: c * rarity.weight(w) for w, c in Counter(ws).items()} for ws in words]
     centroid: Counter[str] = Counter()
     for vector in vectors:
         centroid.update(vector)
     scores = [_cosine(vector, centroid) for vector in vectors]
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[:count]
     return [sentences[i] for i in sorted(ranked)]
-
-
-def _tfidf_vectors(documents: list[list[str]]) -> list[dict[str, float]]:
-    frequency = Counter(word for words in documents for word in set(words))
-    total = len(documents)
-    return [
-        {w: c * math.log(1 + total / frequency[w]) for w, c in Counter(words).items()}
-        for words in documents
-    ]
 
 
 def _cosine(a: dict[str, float], b: Counter[str] | dict[str, float]) -> float:

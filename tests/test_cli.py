@@ -410,3 +410,25 @@ def test_collect_shows_a_progress_bar_on_a_terminal(project: Project) -> None:
     assert process.returncode == 0
     assert "collecting" in text  # the bar, drawn while sources are read
     assert "Articles: 6 new" in text
+
+
+def test_stories_json_groups_coverage_and_filters_by_topic(project: Project) -> None:
+    run(["collect"], cli_env(project), project.root)
+
+    everything = json.loads(run(["stories", "--json"], cli_env(project), project.root).stdout)
+    farming = json.loads(
+        run(["stories", "--json", "--topic", "farming"], cli_env(project), project.root).stdout
+    )
+    later = run(["stories", "--json", "--since", "2099-01-01"], cli_env(project), project.root)
+
+    keepers = next(s for s in everything if "Gull Point" in s["headline"] and s["also_covered_by"])
+    assert keepers["topic"] == "coast"
+    assert keepers["also_covered_by"][0]["source"] == "Shoreline Post"
+    assert len(keepers["articles"]) == 2 and keepers["summary"]
+    assert {
+        "kind": "related",
+        "title": "Harbour Board Approves New Pier for Gull Point Ferries",
+    }.items() <= keepers["related"][0].items()
+    assert sum(len(s["articles"]) for s in everything) == 6
+    assert {s["topic"] for s in farming} == {"farming"}
+    assert json.loads(later.stdout) == []

@@ -1,7 +1,9 @@
+from dataclasses import replace
 from datetime import timedelta
 
-from digest.models import Article, Subscriber
-from digest.stories import SelectionLimits, group_articles, select_sections
+from digest.models import Article, Section, Subscriber
+from digest.ranking import SelectionLimits, select_sections
+from digest.stories import StoryLimits, build_stories, group_articles
 
 from .conftest import NOW
 
@@ -20,6 +22,16 @@ def make(
         standfirst=standfirst,
         id=f"{source}-{title}"[:40],
     )
+
+
+def sections_for(
+    subscriber: Subscriber,
+    articles: list[Article],
+    known: dict[str, Article] | None = None,
+    limits: SelectionLimits | None = None,
+) -> tuple[Section, ...]:
+    stories = build_stories(articles, {a.id for a in articles}, known or {}, StoryLimits())
+    return select_sections(subscriber, stories, {"coast": "Coast"}, limits or SelectionLimits())
 
 
 QUAKE_A = make(
@@ -60,9 +72,7 @@ def test_same_headline_words_far_apart_in_time_stay_separate() -> None:
 def test_sections_follow_the_subscriber_topic_order_and_lead_has_standfirst() -> None:
     subscriber = Subscriber("a@example.com", "A", ("farming", "coast"))
 
-    sections = select_sections(
-        subscriber, [PIER, QUAKE_B, FAIR, QUAKE_A], {"coast": "Coast"}, {}, SelectionLimits()
-    )
+    sections = sections_for(subscriber, [PIER, QUAKE_B, FAIR, QUAKE_A])
 
     assert [s.topic for s in sections] == ["farming", "coast"]
     assert sections[1].label == "Coast"
@@ -75,9 +85,7 @@ def test_sections_follow_the_subscriber_topic_order_and_lead_has_standfirst() ->
 def test_other_topics_never_appear() -> None:
     subscriber = Subscriber("a@example.com", "A", ("farming",))
 
-    sections = select_sections(
-        subscriber, [PIER, QUAKE_B, FAIR, QUAKE_A], {}, {}, SelectionLimits()
-    )
+    sections = sections_for(subscriber, [PIER, QUAKE_B, FAIR, QUAKE_A])
 
     assert [story.lead.title for s in sections for story in s.stories] == [FAIR.title]
 
@@ -89,12 +97,8 @@ def test_limits_per_topic_and_per_digest() -> None:
     ]
     subscriber = Subscriber("a@example.com", "A", ("coast", "farming"))
 
-    per_topic = select_sections(
-        subscriber, [*many, FAIR], {}, {}, SelectionLimits(stories_per_topic=4)
-    )
-    capped = select_sections(
-        subscriber, [*many, FAIR], {}, {}, SelectionLimits(stories_per_topic=4, max_stories=4)
-    )
+    per_topic = sections_for(subscriber, [*many, FAIR], limits=SelectionLimits(4))
+    capped = sections_for(subscriber, [*many, FAIR], limits=SelectionLimits(4, max_stories=4))
 
     assert [len(s.stories) for s in per_topic] == [4, 1]
     assert (
@@ -117,9 +121,59 @@ def test_embedded_related_headline_becomes_a_link() -> None:
     )
     subscriber = Subscriber("a@example.com", "A", ("coast",))
 
-    sections = select_sections(
-        subscriber, [with_related], {}, {PIER.title.casefold(): PIER}, SelectionLimits()
-    )
+    sections = sections_for(subscriber, [with_related], {PIER.title.casefold(): PIER})
 
     (link,) = sections[0].stories[0].related
     assert (link.title, link.url, link.kind) == (PIER.title, PIER.url, "related")
+
+
+def test_earlier_articles_of_the_thread_become_earlier_links() -> None:
+    yesterday = make(
+        "Port Alder Earthquake Cracks Harbour Wall Overnight", "Coast Radio", "coast", 30
+    )
+    today = replace(QUAKE_A, published=NOW)
+
+    (story,) = build_stories([yesterday, today], {today.id}, {}, StoryLimits())
+
+    assert story.lead is today and story.also == ()
+    assert [(link.kind, link.url) for link in story.related] == [("earlier", yesterday.url)]
+
+
+def test_thread_of_only_old_articles_is_no_story() -> None:
+    assert build_stories([QUAKE_A, QUAKE_B], set(), {}, StoryLimits()) == []
+
+
+def test_related_links_are_capped_embedded_first() -> None:
+    lead = replace(QUAKE_A, published=NOW, related_headlines=(PIER.title,))
+    older = [
+        replace(QUAKE_B, id=f"old-{n}", url=f"https://radio.example.com/{n}",
+                published=NOW - timedelta(hours=10 + n))
+        for n in range(4)
+    ]  # fmt: skip
+
+    (story,) = build_stories(
+        [lead, *older], {lead.id}, {PIER.title.casefold(): PIER}, StoryLimits(related_links=3)
+    )
+
+    assert [link.kind for link in story.related] == ["related", "earlier", "earlier"]
+    assert story.related[1].url == "https://radio.example.com/0"  # the newest earlier one
+
+
+def test_stories_are_the_same_for_every_subscriber() -> None:
+    articles = [PIER, QUAKE_B, FAIR, QUAKE_A]
+    stories = build_stories(articles, {a.id for a in articles}, {}, StoryLimits())
+    coast_first = Subscriber("a@example.com", "A", ("coast", "farming"))
+    farming_first = Subscriber("b@example.com", "B", ("farming", "coast"))
+
+    ids_a = {
+        s.id
+        for sec in select_sections(coast_first, stories, {}, SelectionLimits())
+        for s in sec.stories
+    }
+    ids_b = {
+        s.id
+        for sec in select_sections(farming_first, stories, {}, SelectionLimits())
+        for s in sec.stories
+    }
+
+    assert ids_a == ids_b == {s.id for s in stories}

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digest.cli.collecting import articles_command, collect_command, sources_command
-from digest.cli.exits import EXIT_PARTIAL, EXIT_USAGE
+from digest.cli.exits import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from digest.cli.sending import demo_command, preview_command, schedule_command, send_command
+from digest.cli.storylist import stories_command
 from digest.config import load_settings
 from digest.errors import ConfigError, DigestError
 from digest.runtime import Runtime, open_runtime
@@ -29,6 +30,12 @@ COMMANDS = {
         "print stored articles as JSON",
         "Print the stored articles as a JSON list (id, url, canonical_url, title, standfirst, "
         "summary, text, published, source, topics, related_headlines, duplicate_of).",
+    ),
+    "stories": (
+        "print the current stories as JSON",
+        "Group the articles collected after --since (default: all recent ones) into stories "
+        "and print them as JSON: id, topic, headline, summary, articles, also_covered_by, "
+        "related links with their kind (related or earlier).",
     ),
     "preview": (
         "write the next digest as HTML and text files",
@@ -78,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub["articles"].add_argument("--json", action="store_true", required=True, help="JSON output")
     sub["articles"].add_argument("--since", help="published at or after this ISO date or time")
     sub["articles"].add_argument("--topic", help="only articles with this topic")
+    sub["stories"].add_argument("--json", action="store_true", required=True, help="JSON output")
+    sub["stories"].add_argument("--since", help="articles collected after this ISO date or time")
+    sub["stories"].add_argument("--topic", help="only stories with this topic")
     sub["preview"].add_argument("subscriber", nargs="?", help="email or name (default: all)")
     target = sub["send"].add_mutually_exclusive_group(required=True)
     target.add_argument("--all", action="store_true", help="every subscriber")
@@ -108,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DigestError as error:
         _err(f"error: {error}")
         return EXIT_PARTIAL
+    except BrokenPipeError:  # output piped into `head` or similar: nothing more to say
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _run(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -117,6 +130,8 @@ def _run(args: argparse.Namespace, runtime: Runtime) -> int:
         return sources_command(runtime)
     if args.command == "articles":
         return articles_command(runtime, args.since, args.topic)
+    if args.command == "stories":
+        return stories_command(runtime, args.since, args.topic)
     if args.command == "preview":
         return preview_command(runtime, args.subscriber)
     if args.command == "send":
