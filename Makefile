@@ -26,8 +26,15 @@ test: $(VENV)/.test
 	$(BIN)/mypy digest
 	$(BIN)/python -m pytest --cov=digest --cov-report=term-missing:skip-covered
 
-bench: $(VENV)/.app
+$(VENV)/.bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	touch $@ $(VENV)/.app
+
+bench: $(VENV)/.bench
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/stories.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) demo preview .coverage

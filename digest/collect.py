@@ -18,6 +18,7 @@ from digest.sourcelist import SourceConfig, SourceList
 from digest.sources.fetch import FetchPolicy, HostGate, Sleep
 from digest.sources.reader import ReadContext, SourceRead, read_source
 from digest.store import SaveCounts, SourceState, Store
+from digest.topics import TopicAssigner, TopicProfile
 
 _TRACKING_KEYS = {"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src", "yclid", "_hsenc"}
 Progress = Callable[[SourceRead], None]
@@ -72,7 +73,7 @@ def collect(
         for article in read.result.articles
         if cutoff is None or article.published >= cutoff  # too old to keep: never stored
     ]
-    saved = store.save_articles(articles, now)
+    saved = store.save_articles(place_untagged(articles, source_list, store), now)
     for read in reads:
         store.save_source_state(read.state)
         store.save_file_stamps(read.result.stamps)  # only once the articles are stored
@@ -124,6 +125,27 @@ def _normalised(
         topics=tuple(dict.fromkeys((*article.topics, *keyword_topics))),
         source_key=read.state.location,
     )
+
+
+TRAINING_ARTICLES = 3000  # the most recent tagged articles teach the topic assigner
+
+
+def place_untagged(articles: list[Article], source_list: SourceList, store: Store) -> list[Article]:
+    """Give each article that names no topic, from a source that gives none, the likeliest."""
+    if all(article.topics for article in articles):
+        return articles
+    tagged = [a for a in (*articles, *store.latest_articles(TRAINING_ARTICLES)) if a.topics]
+    profiles = [TopicProfile(t.name, f"{t.label}. {t.description}") for t in source_list.topics]
+    assigner = TopicAssigner.train(profiles, ((_topic_text(a), a.topics[0]) for a in tagged))
+    placed = []
+    for article in articles:
+        topic = None if article.topics else assigner.assign(_topic_text(article))
+        placed.append(replace(article, topics=(topic,)) if topic else article)
+    return placed
+
+
+def _topic_text(article: Article) -> str:
+    return f"{article.title}\n\n{article.standfirst}\n\n{article.text}"
 
 
 def canonical_url(url: str) -> str:

@@ -92,16 +92,24 @@ def test_broken_file_and_feed_are_reported_and_the_rest_collected(
     assert "Brenn Valley Apple Glut & Falling Prices" in titles
 
 
-def test_unknown_topic_line_is_reported_with_the_fix(project: Project, runtime: Runtime) -> None:
-    path = project.root / "articles" / "space.txt"
-    path.write_text("Space\n\nRocket Lands on the Moon Today\n\nIt landed.\nSpace Times\n\nBody.\n")
+def test_article_naming_no_known_topic_is_placed_by_its_text(
+    project: Project, runtime: Runtime
+) -> None:
+    path = project.root / "articles" / "orchard-fair.txt"
+    path.write_text(
+        "Harvest\n\nCider Makers Fill the Brenn Valley Barns\n\n"
+        "Growers pressed a record apple crop into juice and cider.\nFarm Weekly\n\n"
+        "Orchards across the valley sent their surplus apples to the cider barns, and growers "
+        "say the harvest and the juice prices will shape next year's planting.\n",
+        encoding="utf-8",
+    )
     os.utime(path, (NOW.timestamp(), NOW.timestamp()))
 
     report = collect(runtime.sources, runtime.store, runtime.settings, NOW)
 
-    (error,) = report.errors
-    assert "space.txt:1" in str(error)
-    assert "aliases" in str(error)
+    assert report.errors == ()
+    stored = {a.title: a.topics for a in runtime.store.articles_seen_after(None)}
+    assert stored["Cider Makers Fill the Brenn Valley Barns"] == ("farming",)
 
 
 def test_legacy_encoded_file_is_read(project: Project, runtime: Runtime) -> None:

@@ -154,3 +154,28 @@ def test_articles_older_than_the_maximum_age_are_left_out(project: Project) -> N
         late.close()
 
     assert [o.status for o in outcomes] == ["nothing new", "nothing new"]
+
+
+def test_a_continuing_story_links_back_to_what_was_sent(project: Project, runtime: Runtime) -> None:
+    ctx = collected(runtime).send_context
+    mailer = MemoryMailer()
+    send_digests(runtime.subscribers[:1], ctx, mailer)
+    tomorrow = NOW + timedelta(days=1)
+    path = project.root / "articles" / "keepers-farewell.txt"
+    path.write_text(
+        "Coast\n\nGull Point Lighthouse Keepers Honoured at Farewell Dinner\n\n"
+        "The retired keepers of the Gull Point lighthouse were honoured on Wednesday. "
+        "The automatic beacon has now run for a day.\nBayside Courier\n\n"
+        "Wendy and Tom Marsh were given a model of the lighthouse.\n",
+        encoding="utf-8",
+    )
+    os.utime(path, (tomorrow.timestamp(), tomorrow.timestamp()))
+    collect(runtime.sources, runtime.store, runtime.settings, tomorrow)
+
+    send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), mailer)
+
+    message = message_from_bytes(mailer.sent[-1].data, policy=policy.default)
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Gull Point Lighthouse Keepers Honoured at Farewell Dinner" in text
+    assert "Earlier: Last Lighthouse Keepers of Gull Point Hand Over to Automatic Beacon" in text
+    assert text.count("Harbour Board Approves New Pier") == 0  # sent yesterday, not again

@@ -331,24 +331,16 @@ def test_article_labels_win_over_the_folder_topics(tmp_path: Path) -> None:
     assert article.topics == ("farming",)
 
 
-def test_unknown_front_matter_topics_name_the_line_and_the_fix(tmp_path: Path) -> None:
+def test_unknown_front_matter_topics_leave_the_article_untagged(tmp_path: Path) -> None:
+    """The collector then places it by its text (see test_collect)."""
     folder = folder_with(tmp_path)
     text = "---\ntitle: Rocket\ntopics: [Space]\n---\nIt flew.\n"
     (folder / "space.md").write_text(text, encoding="utf-8")
 
     result = read_folder(folder_source(folder), map_topics)
-    (error,) = result.errors
 
-    assert error.line == 3
-    assert "`Space`" in str(error)
-    assert "aliases" in str(error)
-
-
-def test_file_without_any_topic_is_reported(tmp_path: Path) -> None:
-    error = read_error(tmp_path, "tide-tables.md")
-
-    assert "no front-matter `topics` and the folder no `topics:`" in str(error)
-    assert "aliases" in str(error)
+    assert result.errors == []
+    assert [(a.title, a.topics) for a in result.articles] == [("Rocket", ())]
 
 
 # --- saved web pages ---

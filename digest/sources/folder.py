@@ -157,7 +157,8 @@ def read_article_file(path: Path, source: SourceConfig, map_topics: TopicMapper)
         text=found.text,
         source=found.outlet or source.name,
         published=found.published or modified,
-        topics=_topics(found, source, map_topics, str(path)),
+        # may be empty: the collector then places the article by its text
+        topics=map_topics(found.labels) or source.topics,
         standfirst=found.standfirst,
         html=found.html,
         author=found.author,
@@ -175,22 +176,3 @@ def _load(path: Path) -> tuple[str, datetime]:
     except OSError as exc:
         raise SourceError(str(path), f"cannot read the file ({exc.strerror}).") from exc
     return decode_bytes(data), modified
-
-
-def _topics(
-    found: FileArticle, source: SourceConfig, map_topics: TopicMapper, location: str
-) -> tuple[str, ...]:
-    topics = map_topics(found.labels) or source.topics
-    if topics:
-        return topics
-    if found.labels:
-        message = (
-            f"no topic matches the {found.labels_where} `{', '.join(found.labels)}`;"
-            " add it to a topic's `aliases` or give the folder `topics:` in the sources file."
-        )
-    else:
-        message = (
-            f"the file has no {found.labels_where} and the folder no `topics:`;"
-            " add either, naming a topic or one of its `aliases`."
-        )
-    raise SourceError(location, message, found.labels_line)

@@ -107,6 +107,15 @@ class ArticleTable(Database):
         articles = [_article(row) for row in rows]
         return [a for a in articles if not topic or topic in a.topics]
 
+    def latest_articles(self, limit: int) -> list[Article]:
+        """The `limit` articles first seen most recently, duplicates left out."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM articles WHERE duplicate_of = '' "
+            "ORDER BY first_seen DESC, id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [_article(row) for row in rows]
+
     def articles_titled(self, titles: Iterable[str]) -> list[Article]:
         """Articles whose headline equals one of `titles`, ignoring case."""
         wanted = sorted({t.casefold() for t in titles})
