@@ -3,95 +3,13 @@
 from __future__ import annotations
 
 import functools
-import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import timedelta
 
+from digest.clustering import group_articles
 from digest.models import Article, RelatedLink, Story
-from digest.sentences import content_words
 from digest.summarise import WordRarity, summarise
-
-SAME_STORY_SIMILARITY = 0.35
-SAME_STORY_WINDOW = timedelta(days=7)
-
-
-def group_articles(articles: Sequence[Article]) -> list[list[Article]]:
-    """Articles about the same event, grouped: each joins the most similar group centroid.
-
-    Deterministic: the input order is fixed by publication time and id first.
-    """
-    ordered = sorted(articles, key=lambda a: (a.published, a.id))
-    clusters: list[_Cluster] = []
-    clusters_with_word: dict[str, set[int]] = {}
-    for article, vector in zip(ordered, _vectors(ordered), strict=True):
-        nearby = {n for word in vector for n in clusters_with_word.get(word, ())}
-        best, best_score = -1, SAME_STORY_SIMILARITY
-        for number in sorted(nearby):
-            cluster = clusters[number]
-            if not cluster.accepts(article):
-                continue
-            score = cluster.similarity(vector)
-            if score >= best_score:
-                best, best_score = number, score
-        if best < 0:
-            best = len(clusters)
-            clusters.append(_Cluster())
-        clusters[best].add(article, vector)
-        for word in vector:
-            clusters_with_word.setdefault(word, set()).add(best)
-    return [cluster.articles for cluster in clusters]
-
-
-class _Cluster:
-    """A growing group: its articles and the running sum of their vectors."""
-
-    def __init__(self) -> None:
-        self.articles: list[Article] = []
-        self.centroid: dict[str, float] = {}
-        self.squared_norm = 0.0
-
-    def accepts(self, article: Article) -> bool:
-        newest = self.articles[-1].published
-        if article.published - newest > SAME_STORY_WINDOW:
-            return False
-        return _shares_topic(article, self.articles)
-
-    def similarity(self, vector: dict[str, float]) -> float:
-        dot = sum(weight * self.centroid.get(word, 0.0) for word, weight in vector.items())
-        norm = math.sqrt(self.squared_norm) * _norm(vector)
-        return dot / norm if norm else 0.0
-
-    def add(self, article: Article, vector: dict[str, float]) -> None:
-        self.articles.append(article)
-        for word, weight in vector.items():
-            old = self.centroid.get(word, 0.0)
-            self.centroid[word] = old + weight
-            self.squared_norm += (old + weight) ** 2 - old**2
-
-
-def _norm(vector: dict[str, float]) -> float:
-    return math.sqrt(sum(v * v for v in vector.values()))
-
-
-def _vectors(articles: Sequence[Article]) -> list[dict[str, float]]:
-    documents = [
-        content_words(f"{a.title} {a.title} {a.standfirst or a.text[:300]}") for a in articles
-    ]
-    frequency = Counter(word for words in documents for word in set(words))
-    total = len(documents)
-    return [
-        {w: c * math.log(1 + total / frequency[w]) for w, c in Counter(words).items()}
-        for words in documents
-    ]
-
-
-def _shares_topic(article: Article, group: list[Article]) -> bool:
-    if not article.topics:
-        return True
-    return any(set(article.topics) & set(other.topics) or not other.topics for other in group)
 
 
 @dataclass(frozen=True)
@@ -125,7 +43,17 @@ def build_stories(
 @functools.lru_cache(maxsize=8)
 def _grouped(articles: tuple[Article, ...]) -> tuple[list[list[Article]], WordRarity]:
     """Subscribers of one run share their recent articles: group and weigh them once."""
-    return group_articles(articles), WordRarity(a.text for a in articles)
+    groups = [part for group in group_articles(articles) for part in _apart_from_related(group)]
+    return groups, WordRarity(a.text for a in articles)
+
+
+def _apart_from_related(group: list[Article]) -> list[list[Article]]:
+    """An article another member names as a *related* headline is, by its publisher's
+    word, another story: it stands on its own (and becomes a related link instead)."""
+    named = {h.casefold() for a in group for h in a.related_headlines}
+    apart = [a for a in group if a.title.casefold() in named]
+    rest = [a for a in group if a.title.casefold() not in named]
+    return [part for part in (rest, *([a] for a in apart)) if part]
 
 
 def make_story(

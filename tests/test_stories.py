@@ -1,9 +1,10 @@
 from dataclasses import replace
 from datetime import timedelta
 
+from digest.clustering import group_articles
 from digest.models import Article, Section, Subscriber
 from digest.ranking import SelectionLimits, select_sections
-from digest.stories import StoryLimits, build_stories, group_articles
+from digest.stories import StoryLimits, build_stories
 
 from .conftest import NOW
 
@@ -91,19 +92,22 @@ def test_other_topics_never_appear() -> None:
 
 
 def test_limits_per_topic_and_per_digest() -> None:
-    many = [
-        make(f"Distinct Story Number {word}", "Alder News", "coast", i)
-        for i, word in enumerate(["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"])
+    headlines = [
+        "Lifeboat Crew Rescues Kayaker Off Seal Rock",
+        "Ferry Timetable Changes for Winter Weekends",
+        "Beach Cafe Wins National Award for Chowder",
+        "Storm Damages Sea Wall at Northern Cove",
+        "Sailing Club Elects First Woman Commodore",
+        "Fishermen Protest Over New Mooring Charges",
     ]
+    many = [make(title, "Alder News", "coast", i) for i, title in enumerate(headlines)]
     subscriber = Subscriber("a@example.com", "A", ("coast", "farming"))
 
     per_topic = sections_for(subscriber, [*many, FAIR], limits=SelectionLimits(4))
     capped = sections_for(subscriber, [*many, FAIR], limits=SelectionLimits(4, max_stories=4))
 
     assert [len(s.stories) for s in per_topic] == [4, 1]
-    assert (
-        next(s.lead.title for s in per_topic[0].stories) == "Distinct Story Number Alpha"
-    )  # newest
+    assert next(s.lead.title for s in per_topic[0].stories) == headlines[0]  # newest
     assert [len(s.stories) for s in capped] == [4]
 
 
@@ -177,3 +181,19 @@ def test_stories_are_the_same_for_every_subscriber() -> None:
     }
 
     assert ids_a == ids_b == {s.id for s in stories}
+
+
+def test_an_article_named_as_related_is_never_merged_into_the_story() -> None:
+    pier = make("Harbour Board Approves New Pier for Gull Point", "Alder News", "coast", 2)
+    lighthouse = replace(
+        make("Gull Point Lighthouse Keepers Hand Over to Beacon", "Alder News", "coast", 1),
+        related_headlines=(pier.title,),
+    )
+
+    stories = build_stories(
+        [pier, lighthouse], {pier.id, lighthouse.id}, {pier.title.casefold(): pier}, StoryLimits()
+    )
+
+    assert sorted(len(s.articles) for s in stories) == [1, 1]
+    (with_link,) = [s for s in stories if s.lead is lighthouse]
+    assert [link.url for link in with_link.related] == [pier.url]
