@@ -19,17 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from digest.clustering import group_articles
-from digest.topics import TopicAssigner, TopicProfile
 from rouge_score import rouge_scorer
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
 from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.utils import get_stop_words
 
+from digest.clustering import group_articles
 from digest.models import Article
 from digest.sentences import split_sentences
 from digest.summarise import WordRarity, summarise
+from digest.topics import TopicAssigner, TopicProfile
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval-dev"
 SENTENCES = 3
