@@ -76,7 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_body(self, route: Route) -> None:
         headers = {"Content-Type": "application/rss+xml"}
         body = route.body
-        if route.encoding == "gzip":
+        if route.encoding == "broken-gzip":
+            headers["Content-Encoding"] = "gzip"  # and a body that is not gzip at all
+        elif route.encoding == "gzip":
             body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
         elif route.encoding == "br":
             body, headers["Content-Encoding"] = brotli.compress(body), "br"

@@ -246,3 +246,14 @@ def test_unchanged_feed_file_is_not_parsed_again(tmp_path: Path, store: Store) -
 
     assert first.saved.new == 2
     assert second.count("unchanged") == 1 and second.total_articles == 0
+
+
+def test_corrupt_compressed_body_fails_that_feed_only(server: FeedServer, store: Store) -> None:
+    server.routes["/corrupt"] = Route(b"this is not gzip data", encoding="broken-gzip")
+    server.routes["/good"] = Route(RSS)
+
+    report = run(store, f"{server.base}/corrupt", f"{server.base}/good")
+
+    assert report.count("failed") == 1 and report.count("read") == 1
+    assert "DecodingError" in str(report.errors[0])
+    assert report.saved.new == 2

@@ -46,6 +46,10 @@ def read_source(source: SourceConfig, state: SourceState, ctx: ReadContext) -> S
         return _read_file(source, state, ctx)
     except SourceError as error:
         return _failed(SourceResult(source.name, errors=[error]), state, ctx.now)
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        # e.g. a corrupt gzip body or an unusable URL: this source fails, the run goes on
+        problem = SourceError(source.location, f"could not be read ({type(exc).__name__}: {exc}).")
+        return _failed(SourceResult(source.name, errors=[problem]), state, ctx.now)
 
 
 def _read_file(source: SourceConfig, state: SourceState, ctx: ReadContext) -> SourceRead:
