@@ -54,6 +54,16 @@ subscribers:
 """
 
 
+def billion_laughs() -> bytes:
+    """An RSS document whose nested entities would expand to a billion "lol"s."""
+    entities = "".join(f'<!ENTITY e{i} "{("&e" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY e0 "lol">{entities}]>'
+        '<rss version="2.0"><channel><title>&e9;</title><item><title>&e9;</title>'
+        "<link>https://x.example.com/a</link></item></channel></rss>"
+    ).encode()
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path

@@ -14,7 +14,7 @@ from digest.sourcelist import SourceConfig, SourceList, Topic
 from digest.sources.fetch import HostGate
 from digest.store import Store
 
-from .conftest import FIXTURES, NOW
+from .conftest import FIXTURES, NOW, billion_laughs
 from .feedserver import FeedServer, Route, feed_server
 
 RSS = (FIXTURES / "feeds" / "coast.rss.xml").read_bytes()
@@ -188,12 +188,7 @@ def test_oversized_feed_is_refused(server: FeedServer, store: Store) -> None:
 
 
 def test_billion_laughs_over_http_does_no_harm(server: FeedServer, store: Store) -> None:
-    entities = "".join(f'<!ENTITY e{i} "{("&e" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
-    bomb = (
-        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY e0 "lol">{entities}]>'
-        '<rss version="2.0"><channel><title>&e9;</title><item><title>&e9;</title>'
-        "<link>https://x.example.com/a</link></item></channel></rss>"
-    ).encode()
+    bomb = billion_laughs()
     server.routes["/bomb"] = Route(bomb)
 
     run(store, f"{server.base}/bomb")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import trafilatura
@@ -12,6 +12,7 @@ from trafilatura.utils import load_html
 
 from digest.errors import SourceError
 from digest.htmltext import plain_line
+from digest.sources.dates import utc_from_iso
 
 # Dates from the page's markup only (not guessed from its prose), with time and offset
 _DATE_OPTIONS = {
@@ -84,10 +85,4 @@ def _web_address(url: str | None) -> str:
 
 def _page_date(value: str | None) -> datetime | None:
     """The date the page's metadata gives, in UTC; a date without an offset is UTC."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
+    return utc_from_iso(value or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -13,6 +13,7 @@ from digest.errors import SourceError
 from digest.htmltext import html_to_text, plain_line, sanitise_html
 from digest.models import Article
 from digest.sourcelist import SourceConfig
+from digest.sources.dates import utc_from_iso
 from digest.sources.encoding import decode_bytes, split_bom
 from digest.sources.result import TopicMapper, article_id
 
@@ -130,14 +131,7 @@ def _author(entry: dict[str, Any]) -> str:
 
 def _date(item: dict[str, Any], key: str) -> datetime | None:
     """An RFC 3339 date in UTC; a missing or unreadable one is None."""
-    value = _text(item, key).strip().upper()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
+    return utc_from_iso(_text(item, key).strip().upper())
 
 
 def _shorten(text: str) -> str:

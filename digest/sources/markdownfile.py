@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -18,6 +18,7 @@ from markdown_it.token import Token
 
 from digest.errors import SourceError
 from digest.htmltext import html_to_text, plain_line, sanitise_html
+from digest.sources.dates import utc_from_iso
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
 _OPENING = re.compile(r"---[ \t]*")
@@ -172,16 +173,14 @@ def _published(front: FrontMatter, location: str) -> datetime | None:
     value = front.fields.get("date")
     if value is None:
         return None
-    try:
-        parsed = datetime.fromisoformat(str(value).strip())
-        # a bare date is midnight; a time without an offset is taken as UTC
-        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
-    except (ValueError, OverflowError):
+    published = utc_from_iso(str(value).strip())  # a bare date is midnight UTC
+    if published is None:
         message = (
             f"`date: {value}` is not an ISO 8601 date;"
             " write it like 2026-11-20 or 2026-11-20T08:30:00+01:00."
         )
-        raise SourceError(location, message, front.line_of("date")) from None
+        raise SourceError(location, message, front.line_of("date"))
+    return published
 
 
 def _url(front: FrontMatter, location: str) -> str:
