@@ -345,8 +345,12 @@ def main() -> None:
     results = speed()
     ratios = growth(results)
     print("  growth: " + ", ".join(f"{k} x{v}" for k, v in ratios.items()))
-    print(f"Quality on {DATA.name} (B-cubed; headline, publisher and time only):")
-    figures = {"speed": results, "growth": ratios, "quality": quality()}
+    figures: dict[str, Any] = {"speed": results, "growth": ratios}
+    if DATA.is_file():
+        print(f"Quality on {DATA.name} (B-cubed; headline, publisher and time only):")
+        figures["quality"] = quality()
+    else:
+        print(f"Quality skipped: {DATA} not found (it sits beside the repository).")
     print(json.dumps(figures))
 
 
