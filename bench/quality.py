@@ -131,6 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     data = parser.parse_args().data
+    if not (data / "bbc.jsonl").is_file():
+        raise SystemExit(f"{data}: no bbc.jsonl here; give --data a folder in the eval-dev layout.")
     bbc = read_jsonl(data / "bbc.jsonl")
     headlines = read_jsonl(data / "headlines.jsonl")
     descriptions = json.loads((data / "topics.json").read_text(encoding="utf-8"))["bbc"]
