@@ -5,8 +5,8 @@ then merge, the most similar pair first, while the cosine of their summed vector
 centroids) reaches SAME_STORY_SIMILARITY. A lone article needs more than one word in
 common: its headline must share two words with the other side. A second pass weighs each
 word again by the number of *groups* that use it rather than of articles, because a big
-story's own words ("Snowden") are common among articles but rare among stories, while
-filler ("warns", "shares") is spread over many; merging then carries on from the groups.
+story's own words (a name in every headline) are common among articles but rare among
+stories, while filler ("warns", "shares") is spread over many; merging then goes on.
 """
 
 from __future__ import annotations
