@@ -24,8 +24,6 @@ class FileArticle:
     title: str  # "" when the file names none: the file name stands in
     text: str
     labels: tuple[str, ...] = ()  # the article's own topic labels, not yet mapped
-    labels_where: str = "topic line"  # what to call them in an error message
-    labels_line: int | None = None
     published: datetime | None = None  # None: the file's modification time
     url: str = ""
     outlet: str = ""
@@ -43,7 +41,6 @@ def read_text_article(text: str, location: str) -> FileArticle:
         title=parsed.headline,
         text="\n\n".join(parsed.paragraphs),
         labels=(parsed.topic_label,) if parsed.topic_label else (),
-        labels_line=1,
         outlet=parsed.outlet,
         standfirst=parsed.standfirst,
         related_headlines=parsed.related_headlines,
@@ -58,8 +55,6 @@ def read_markdown_article(text: str, location: str) -> FileArticle:
         title=parsed.title,
         text=parsed.text,
         labels=parsed.labels,
-        labels_where="front-matter `topics`",
-        labels_line=parsed.labels_line or 1,
         published=parsed.published,
         url=parsed.url,
         outlet=parsed.outlet,
@@ -76,7 +71,6 @@ def read_html_article(text: str, location: str) -> FileArticle:
         title=page.title,
         text=page.text,
         labels=page.labels,
-        labels_where="page's tags",
         published=page.published,
         url=page.url,
         author=page.author,

@@ -32,7 +32,6 @@ class MarkdownArticle:
     text: str
     html: str  # sanitised
     labels: tuple[str, ...] = ()  # the front matter's topics, not yet mapped
-    labels_line: int | None = None
     published: datetime | None = None  # timezone-aware UTC
     url: str = ""
     outlet: str = ""
@@ -73,7 +72,6 @@ def parse_markdown_article(text: str, location: str) -> MarkdownArticle:
         text=html_to_text(html),
         html=html,
         labels=_labels(front, location),
-        labels_line=front.line_of("topics") if "topics" in front.fields else None,
         published=_published(front, location),
         url=_url(front, location),
         outlet=_text_field(front, "source", location),
