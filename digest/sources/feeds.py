@@ -13,6 +13,7 @@ from digest.errors import SourceError
 from digest.htmltext import html_to_text, plain_line, sanitise_html
 from digest.models import Article
 from digest.sourcelist import SourceConfig
+from digest.sources.fields import string_field
 from digest.sources.jsonfeed import looks_like_json, parse_json_feed
 from digest.sources.result import TopicMapper, article_id
 
@@ -37,7 +38,7 @@ def parse_feed(
         message = f"not a readable RSS or Atom feed ({problem}); check the file or URL."
         raise SourceError(source.location, message, line)
     feed_link = parsed.feed.get("link") or (source.location if source.is_url else "")
-    outlet = plain_line(_text(parsed.feed, "title")) or source.name
+    outlet = plain_line(string_field(parsed.feed, "title")) or source.name
     return [_article(entry, source, outlet, feed_link, map_topics, now) for entry in parsed.entries]
 
 
@@ -45,11 +46,11 @@ def _article(
     entry: Any, source: SourceConfig, outlet: str, feed_link: str, map_topics: TopicMapper,
     now: datetime,
 ) -> Article:  # fmt: skip
-    link = _absolute(feed_link, _text(entry, "link"))
-    title = plain_line(_text(entry, "title")) or "(untitled)"
+    link = _absolute(feed_link, string_field(entry, "link"))
+    title = plain_line(string_field(entry, "title")) or "(untitled)"
     guid = entry.get("id") or link or f"{source.location}#{title}"
     body_html, standfirst = _body_and_standfirst(entry)
-    labels = tuple(_text(tag, "term") for tag in entry.get("tags") or [])
+    labels = tuple(string_field(tag, "term") for tag in entry.get("tags") or [])
     return Article(
         guid=guid,
         url=link if link.startswith(("http://", "https://")) else "",
@@ -60,18 +61,18 @@ def _article(
         topics=map_topics(labels) or source.topics,
         standfirst=standfirst,
         html=body_html,
-        author=plain_line(_text(entry, "author")),
+        author=plain_line(string_field(entry, "author")),
         id=article_id(guid),
     )
 
 
 def _body_and_standfirst(entry: Any) -> tuple[str, str]:
     """The full content when the feed has it (its summary then serves as standfirst)."""
-    summary = sanitise_html(_text(entry, "summary"))
+    summary = sanitise_html(string_field(entry, "summary"))
     contents = entry.get("content") or []
     if not contents:
         return summary, ""
-    body = sanitise_html(_text(contents[0], "value"))
+    body = sanitise_html(string_field(contents[0], "value"))
     standfirst = html_to_text(summary)
     # feedparser copies the content into a missing summary: that is no standfirst
     return body, "" if html_to_text(body).startswith(standfirst) else standfirst
@@ -83,12 +84,6 @@ def _entry_date(entry: Any) -> datetime | None:
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     return None
-
-
-def _text(mapping: Any, key: str) -> str:
-    """A string field of a feedparser dict; a loose parse can leave None or other types."""
-    value = mapping.get(key) if hasattr(mapping, "get") else None
-    return value if isinstance(value, str) else ""
 
 
 def _absolute(base: str, link: str) -> str:

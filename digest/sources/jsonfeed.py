@@ -15,6 +15,7 @@ from digest.models import Article
 from digest.sourcelist import SourceConfig
 from digest.sources.dates import utc_from_iso
 from digest.sources.encoding import decode_bytes, split_bom
+from digest.sources.fields import string_field
 from digest.sources.result import TopicMapper, article_id
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
@@ -34,9 +35,9 @@ def parse_json_feed(
 ) -> list[Article]:
     """Articles from a JSON Feed's items; invalid JSON raises SourceError with its line."""
     feed = _load(data, source.location)
-    base = _text(feed, "home_page_url") or _text(feed, "feed_url")
+    base = string_field(feed, "home_page_url") or string_field(feed, "feed_url")
     base = base or (source.location if source.is_url else "")
-    outlet = plain_line(_text(feed, "title")) or source.name
+    outlet = plain_line(string_field(feed, "title")) or source.name
     items = [item for item in feed["items"] if isinstance(item, dict)]
     articles = [_article(item, source, outlet, base, map_topics, now) for item in items]
     # the feed's author writes every item that names no author of its own
@@ -72,7 +73,7 @@ def _article(
     url = _item_url(item, base)
     body_html, standfirst = _body_and_standfirst(item)
     text = html_to_text(body_html)
-    title = plain_line(_text(item, "title")) or _shorten(text) or "(untitled)"
+    title = plain_line(string_field(item, "title")) or _shorten(text) or "(untitled)"
     guid = _item_id(item) or url or f"{source.location}#{title}"
     labels = tuple(tag for tag in _list(item, "tags") if isinstance(tag, str))
     return Article(
@@ -92,9 +93,9 @@ def _article(
 
 def _body_and_standfirst(item: dict[str, Any]) -> tuple[str, str]:
     """The content as safe HTML; the summary is the standfirst when there is content."""
-    summary = plain_line(_text(item, "summary"))
-    body = sanitise_html(_text(item, "content_html")).strip()
-    body = body or _paragraphs_html(_text(item, "content_text"))
+    summary = plain_line(string_field(item, "summary"))
+    body = sanitise_html(string_field(item, "content_html")).strip()
+    body = body or _paragraphs_html(string_field(item, "content_text"))
     return (body, summary) if body else (_paragraphs_html(summary), "")
 
 
@@ -106,7 +107,7 @@ def _paragraphs_html(text: str) -> str:
 
 def _item_url(item: dict[str, Any], base: str) -> str:
     """The item's own address (else its external one), absolute; only http(s) is kept."""
-    link = _text(item, "url") or _text(item, "external_url")
+    link = string_field(item, "url") or string_field(item, "external_url")
     try:
         url = urljoin(base, link.strip())
     except ValueError:  # a malformed address, such as an unclosed IPv6 bracket
@@ -126,12 +127,12 @@ def _author(entry: dict[str, Any]) -> str:
     """The first of 1.1's `authors`, else 1.0's `author`."""
     authors = [a for a in _list(entry, "authors") if isinstance(a, dict)]
     author = authors[0] if authors else entry.get("author")
-    return plain_line(_text(author, "name")) if isinstance(author, dict) else ""
+    return plain_line(string_field(author, "name")) if isinstance(author, dict) else ""
 
 
 def _date(item: dict[str, Any], key: str) -> datetime | None:
     """An RFC 3339 date in UTC; a missing or unreadable one is None."""
-    return utc_from_iso(_text(item, key).strip().upper())
+    return utc_from_iso(string_field(item, key).strip().upper())
 
 
 def _shorten(text: str) -> str:
@@ -142,11 +143,6 @@ def _shorten(text: str) -> str:
     head = line[: _TITLE_CHARS - 1]
     words = head.rsplit(" ", 1)[0] if " " in head else head
     return words.rstrip(" ,.;:") + "…"
-
-
-def _text(mapping: dict[str, Any], key: str) -> str:
-    value = mapping.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _list(mapping: dict[str, Any], key: str) -> list[Any]:

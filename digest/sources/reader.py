@@ -76,21 +76,17 @@ def _file_bytes(path: Path, max_bytes: int) -> bytes:
 
 def _read_url(source: SourceConfig, state: SourceState, ctx: ReadContext) -> SourceRead:
     if state.retired:
-        message = "the server said 410 Gone: the feed is retired; remove it from the sources file."
-        return SourceRead(SourceResult(source.name, errors=[SourceError(source.location, message)]),
-                          state, "retired")  # fmt: skip
+        return _retired(source, state)
     policy = replace(ctx.policy, allow_private=source.allow_private)
     validators = Validators(state.etag, state.last_modified)
     fetched = fetch_feed(
         state.fetch_url or source.location, ctx.client, validators, policy, ctx.gate
     )
     if fetched.status == "gone":
-        retired = replace(
+        gone = replace(
             state, retired=True, last_error="410 Gone", last_error_at=ctx.now.isoformat()
         )
-        message = "the server said 410 Gone: the feed is retired; remove it from the sources file."
-        return SourceRead(SourceResult(source.name, errors=[SourceError(source.location, message)]),
-                          retired, "retired")  # fmt: skip
+        return _retired(source, gone)
     state = replace(
         state, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified,
         fetch_url=fetched.moved_to or state.fetch_url,
@@ -99,6 +95,12 @@ def _read_url(source: SourceConfig, state: SourceState, ctx: ReadContext) -> Sou
         return SourceRead(SourceResult(source.name), _success(state, ctx.now), "unchanged")
     articles = parse_feed(fetched.data, source, ctx.map_topics, ctx.now)
     return _done(SourceResult(source.name, articles), state, ctx.now)
+
+
+def _retired(source: SourceConfig, state: SourceState) -> SourceRead:
+    message = "the server said 410 Gone: the feed is retired; remove it from the sources file."
+    result = SourceResult(source.name, errors=[SourceError(source.location, message)])
+    return SourceRead(result, state, "retired")
 
 
 def _done(result: SourceResult, state: SourceState, now: datetime) -> SourceRead:
