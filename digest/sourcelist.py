@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from digest.errors import ConfigError
@@ -45,26 +46,31 @@ class SourceList:
     def topic_names(self) -> set[str]:
         return {topic.name for topic in self.topics}
 
+    @cached_property
+    def _label_lookup(self) -> dict[str, str]:
+        """Every name, label and alias, lower case, to its topic: built once, used per article."""
+        return {
+            word.strip().lower(): topic.name
+            for topic in self.topics
+            for word in (topic.name, topic.label, *topic.aliases)
+        }
+
+    @cached_property
+    def _keyword_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
+        return [
+            (topic.name, re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE))
+            for topic in self.topics
+            if (alternatives := "|".join(re.escape(k) for k in topic.keywords))
+        ]
+
     def topics_for_labels(self, labels: tuple[str, ...]) -> tuple[str, ...]:
         """Map free-text labels (topic lines, feed categories) to configured topic names."""
-        lookup = {}
-        for topic in self.topics:
-            for word in (topic.name, topic.label, *topic.aliases):
-                lookup[word.strip().lower()] = topic.name
-        found = (lookup.get(label.strip().lower()) for label in labels)
+        found = (self._label_lookup.get(label.strip().lower()) for label in labels)
         return tuple(dict.fromkeys(name for name in found if name))
 
     def topics_for_text(self, text: str) -> tuple[str, ...]:
         """Topics whose configured keywords occur in `text` as whole words, ignoring case."""
-        return tuple(
-            topic.name
-            for topic in self.topics
-            if any(_has_word(keyword, text) for keyword in topic.keywords)
-        )
-
-
-def _has_word(keyword: str, text: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
+        return tuple(name for name, pattern in self._keyword_patterns if pattern.search(text))
 
 
 def load_sources(path: Path) -> SourceList:
