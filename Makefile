@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,10 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.app
 	$(BIN)/python run_digest.py demo
 
-test: $(VENV)/.test
+system-packages:
+	scripts/install-system-packages
+
+test: $(VENV)/.test system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy digest
@@ -37,4 +40,4 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/quality.py
 
 clean:
-	rm -rf $(VENV) demo preview .coverage
+	rm -rf $(VENV) demo preview .coverage build

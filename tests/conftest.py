@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from digest.collect import collect
 from digest.config import Settings, load_settings
+from digest.editions import next_edition
+from digest.models import Edition
 from digest.runtime import Runtime, open_runtime
+
+pytest_plugins = ["tests.browser"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -110,3 +115,35 @@ def runtime(project: Project) -> Iterator[Runtime]:
     opened = project.runtime()
     yield opened
     opened.close()
+
+
+def sample_environ(folder: Path) -> dict[str, str]:
+    """Settings for the bundled samples (sources.yaml, subscribers.yaml), data in `folder`."""
+    return {
+        "DIGEST_SOURCES": str(REPO / "sources.yaml"),
+        "DIGEST_SUBSCRIBERS": str(REPO / "subscribers.yaml"),
+        "DIGEST_DATABASE": str(folder / "digest.db"),
+        "DIGEST_OUTBOX": str(folder / "outbox"),
+        "DIGEST_PREVIEW_DIR": str(folder / "preview"),
+        "DIGEST_MAX_AGE_DAYS": "0",
+        "DIGEST_RETENTION_DAYS": "0",
+        "DIGEST_FROM": "The Digest <digest@news.example.com>",
+        "DIGEST_BASE_URL": "https://digest.example.com",
+        "DIGEST_SECRET": "sample-secret-not-for-production",
+    }
+
+
+@pytest.fixture
+def sample_runtime(tmp_path: Path) -> Iterator[Runtime]:
+    """The bundled sample sources and subscribers, collected at NOW into a fresh database."""
+    opened = open_runtime(load_settings(None, sample_environ(tmp_path)), clock=lambda: NOW)
+    collect(opened.sources, opened.store, opened.settings, NOW)
+    yield opened
+    opened.close()
+
+
+def sample_edition(runtime: Runtime, email: str = "ada@example.com") -> Edition:
+    """The next edition of one of the sample subscribers (Ada: HTML, Europe/London)."""
+    subscriber = next(s for s in runtime.subscribers if s.email == email)
+    ctx = runtime.send_context
+    return next_edition(subscriber, runtime.store, ctx.labels, runtime.settings, NOW)
