@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from email.utils import parseaddr
@@ -17,6 +18,9 @@ BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TLS_MODES = ("starttls", "ssl", "none")
 
 T = TypeVar("T")
+SUBJECT_FIELDS = ("name", "date", "headline", "count")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,13 @@ class Settings:
     sources_file: Path = Path("sources.yaml")
     templates_dir: Path = BUNDLED_TEMPLATES
     newsletter_name: str = "The Digest"
+    subject_pattern: str = "{name}, {date}: {headline}"
+    language: str = "en"
+    logo_url: str = ""
+    accent_color: str = "#0b5cad"
+    header_color: str = "#1f2328"
+    background_color: str = "#f4f1ea"
+    postal_address: str = ""
     max_age_days: int = 7
     stories_per_topic: int = 5
     max_stories: int = 20
@@ -85,6 +96,13 @@ ENV_NAMES: dict[str, str] = {
     "sources_file": "DIGEST_SOURCES",
     "templates_dir": "DIGEST_TEMPLATES_DIR",
     "newsletter_name": "DIGEST_NAME",
+    "subject_pattern": "DIGEST_SUBJECT",
+    "language": "DIGEST_LANGUAGE",
+    "logo_url": "DIGEST_LOGO_URL",
+    "accent_color": "DIGEST_ACCENT_COLOR",
+    "header_color": "DIGEST_HEADER_COLOR",
+    "background_color": "DIGEST_BACKGROUND_COLOR",
+    "postal_address": "DIGEST_POSTAL_ADDRESS",
     "max_age_days": "DIGEST_MAX_AGE_DAYS",
     "stories_per_topic": "DIGEST_STORIES_PER_TOPIC",
     "max_stories": "DIGEST_MAX_STORIES",
@@ -163,9 +181,29 @@ def _validate(settings: Settings, origins: _Origins) -> None:
         raise origins.error("mail_from", message)
     if not settings.base_url.startswith(("http://", "https://")):
         raise origins.error("base_url", "DIGEST_BASE_URL must start with http:// or https://.")
+    _validate_theme(settings, origins)
     if settings.feed_concurrency < 1:
         raise origins.error("feed_concurrency", "DIGEST_FEED_CONCURRENCY must be at least 1.")
     numbers = ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences")
     for name in (*numbers, "feed_retries", "feed_host_delay", "retention_days", "related_links"):
         if getattr(settings, name) < 0:
             raise origins.error(name, f"{ENV_NAMES[name]} must not be negative.")
+
+
+def _validate_theme(settings: Settings, origins: _Origins) -> None:
+    for name in ("accent_color", "header_color", "background_color"):
+        if not _COLOR.fullmatch(getattr(settings, name)):
+            raise origins.error(name, f"{ENV_NAMES[name]} must be a colour like #0b5cad.")
+    if settings.logo_url and not settings.logo_url.startswith(("https://", "http://")):
+        raise origins.error("logo_url", "DIGEST_LOGO_URL must be an http(s) address.")
+    if not _LANGUAGE.fullmatch(settings.language):
+        raise origins.error("language", "DIGEST_LANGUAGE must be a language tag like en or pt-BR.")
+    try:
+        fields_used = {f for _, f, _, _ in string.Formatter().parse(settings.subject_pattern) if f}
+    except ValueError as exc:
+        raise origins.error("subject_pattern", f"DIGEST_SUBJECT is not a pattern: {exc}.") from exc
+    unknown = fields_used - set(SUBJECT_FIELDS)
+    if unknown:
+        known = ", ".join("{" + f + "}" for f in SUBJECT_FIELDS)
+        message = f"DIGEST_SUBJECT uses {{{sorted(unknown)[0]}}}; the fields are {known}."
+        raise origins.error("subject_pattern", message)

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from digest.compose import Composer, outbox_name
 from digest.config import Settings
 from digest.deliver import Mailer
-from digest.editions import Composer, edition_id, next_edition, outbox_name
+from digest.editions import edition_id, next_edition
 from digest.errors import DeliveryError
 from digest.models import Envelope, SendRecord, SendState, Subscriber
 from digest.store import Store

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
-from digest.compose import template_environment
+from digest.compose import Composer, Theme, template_environment
 from digest.config import Settings
 from digest.dispatch import Clock, SendContext
-from digest.editions import Composer
 from digest.models import Subscriber
 from digest.sourcelist import SourceList, load_sources
 from digest.store import Store
@@ -32,10 +31,9 @@ class Runtime:
     def send_context(self) -> SendContext:
         """Composer and labels, made once: the template cache lives as long as the runtime."""
         secret = self.settings.secret or self.store.secret()
-        composer = Composer(
-            self.settings, template_environment(self.settings.templates_dir), secret
-        )
         labels = {topic.name: topic.label for topic in self.sources.topics}
+        env = template_environment(self.settings.templates_dir)
+        composer = Composer(Theme.from_settings(self.settings), env, secret, labels)
         return SendContext(self.settings, self.store, composer, labels, self.clock)
 
     def close(self) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -118,9 +119,9 @@ def runtime(project: Project) -> Iterator[Runtime]:
 
 
 def sample_environ(folder: Path) -> dict[str, str]:
-    """Settings for the bundled samples (sources.yaml, subscribers.yaml), data in `folder`."""
+    """Settings for a copy of the bundled samples in `folder` (see `copy_samples`)."""
     return {
-        "DIGEST_SOURCES": str(REPO / "sources.yaml"),
+        "DIGEST_SOURCES": str(folder / "sources.yaml"),
         "DIGEST_SUBSCRIBERS": str(REPO / "subscribers.yaml"),
         "DIGEST_DATABASE": str(folder / "digest.db"),
         "DIGEST_OUTBOX": str(folder / "outbox"),
@@ -133,11 +134,32 @@ def sample_environ(folder: Path) -> dict[str, str]:
     }
 
 
+def copy_samples(folder: Path) -> None:
+    """The bundled sources.yaml and samples/, with article files dated before NOW.
+
+    A file's time is its article's time when the file names none; a checkout's times
+    change, so each file gets a fixed time from its name (0 to 23 hours before NOW).
+    """
+    shutil.copy(REPO / "sources.yaml", folder / "sources.yaml")
+    shutil.copytree(REPO / "samples", folder / "samples")
+    for path in sorted((folder / "samples").rglob("*.*")):
+        hours = int(hashlib.sha256(path.name.encode()).hexdigest(), 16) % 24
+        stamp = (NOW - timedelta(hours=hours, minutes=7)).timestamp()
+        os.utime(path, (stamp, stamp))
+
+
+def open_sample_runtime(folder: Path, **overrides: str) -> Runtime:
+    """The bundled sample sources and subscribers, collected at NOW into `folder`."""
+    copy_samples(folder)
+    settings = load_settings(None, {**sample_environ(folder), **overrides})
+    opened = open_runtime(settings, clock=lambda: NOW)
+    collect(opened.sources, opened.store, opened.settings, NOW)
+    return opened
+
+
 @pytest.fixture
 def sample_runtime(tmp_path: Path) -> Iterator[Runtime]:
-    """The bundled sample sources and subscribers, collected at NOW into a fresh database."""
-    opened = open_runtime(load_settings(None, sample_environ(tmp_path)), clock=lambda: NOW)
-    collect(opened.sources, opened.store, opened.settings, NOW)
+    opened = open_sample_runtime(tmp_path)
     yield opened
     opened.close()
 

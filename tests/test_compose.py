@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from digest.collect import collect
-from digest.compose import template_environment
-from digest.editions import Composer, next_edition
+from digest.compose import Composer, template_environment
+from digest.editions import next_edition
 from digest.errors import TemplateError
 from digest.links import verify_token
 from digest.models import Edition, Section, Story
@@ -52,7 +52,8 @@ def test_two_outlets_show_as_also_covered_by(runtime: Runtime) -> None:
 
     (story,) = [s for s in edition.stories if "Gull Point" in s.lead.title and s.also]
     assert story.lead.source == "Bayside Courier"
-    assert "Also covered by: Shoreline Post <https://shoreline.example.net/gull-point-light" in text
+    also = "Also covered by:\n  - Shoreline Post <https://shoreline.example.net/gull-point-light"
+    assert also in text
     assert "Related: Harbour Board Approves New Pier for Gull Point Ferries" in text
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from digest.cli.collecting import print_collect_report
 from digest.cli.exits import EXIT_OK, EXIT_PARTIAL
 from digest.collect import collect
+from digest.compose import outbox_name
 from digest.config import Settings
 from digest.deliver import MemoryMailer, OutboxMailer, mailer_for
 from digest.dispatch import SendOutcome, send_digests
-from digest.editions import next_edition, outbox_name
+from digest.editions import next_edition
 from digest.errors import ConfigError
 from digest.models import Subscriber
 from digest.runtime import Runtime, open_runtime
