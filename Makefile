@@ -35,6 +35,7 @@ $(VENV)/.bench: pyproject.toml | $(BIN)/python
 
 bench: $(VENV)/.bench
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/compose.py
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/quality.py

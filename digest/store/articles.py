@@ -27,7 +27,23 @@ class SaveCounts:
     unchanged: int = 0
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """Articles of one `articles_seen_after` query, and the table version they reflect."""
+
+    version: tuple[int, int]
+    since: datetime | None
+    articles: tuple[Article, ...]
+
+    def covers(self, version: tuple[int, int], since: datetime | None) -> bool:
+        later = self.since is None or (since is not None and since >= self.since)
+        return version == self.version and later
+
+
 class ArticleTable(Database):
+    _writes = 0  # this connection's changes to the articles table
+    _loaded: _Loaded | None = None
+
     def save_articles(self, articles: Iterable[Article], now: datetime) -> SaveCounts:
         """Insert new articles, update changed ones, leave the rest alone.
 
@@ -36,6 +52,7 @@ class ArticleTable(Database):
         matches an earlier one's is stored, marked as its duplicate.
         """
         counts = {"new": 0, "updated": 0, "unchanged": 0}
+        self._writes += 1
         with self.transaction():
             for article in articles:
                 counts[self._save(article, now)] += 1
@@ -89,7 +106,19 @@ class ArticleTable(Database):
         return str(row[0]) if row else ""
 
     def articles_seen_after(self, since: datetime | None) -> list[Article]:
-        """Articles first seen after `since` (all when None), duplicates left out."""
+        """Articles first seen after `since` (all when None), duplicates left out.
+
+        Every subscriber of a send run asks for nearly the same window: the last answer is
+        kept and filtered while no connection has changed the database since.
+        """
+        version = (self._writes, int(self.db.execute("PRAGMA data_version").fetchone()[0]))
+        loaded = self._loaded
+        if loaded is None or not loaded.covers(version, since):
+            loaded = _Loaded(version, since, tuple(self._load_seen_after(since)))
+            self._loaded = loaded
+        return [a for a in loaded.articles if since is None or _seen_after(a, since)]
+
+    def _load_seen_after(self, since: datetime | None) -> list[Article]:
         query = f"SELECT {_COLUMNS} FROM articles WHERE duplicate_of = ''"
         params: tuple[str, ...] = ()
         if since is not None:
@@ -132,12 +161,17 @@ class ArticleTable(Database):
         return {str(key): int(count) for key, count in rows.fetchall()}
 
     def prune_articles(self, published_before: datetime) -> int:
+        self._writes += 1
         """Delete articles published before the cut-off; return how many went."""
         with self.transaction():
             cursor = self.db.execute(
                 "DELETE FROM articles WHERE published < ?", (published_before.isoformat(),)
             )
         return int(cursor.rowcount)
+
+
+def _seen_after(article: Article, since: datetime) -> bool:
+    return article.first_seen is not None and article.first_seen > since
 
 
 def _values(a: Article) -> tuple[str, ...]:
