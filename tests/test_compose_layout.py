@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import replace
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -107,6 +108,8 @@ def test_subscribers_of_one_variant_share_the_layout_but_not_their_links(
     first, second = large_edition(reader(1)), large_edition(reader(2))
 
     assert composer.variant(first) is composer.variant(second)
+    later = replace(second, created_at=second.created_at + timedelta(minutes=5))
+    assert composer.variant(later) is composer.variant(first)
     assert composer.variant(large_edition(replace(reader(3), timezone="Asia/Tokyo"))) is not (
         composer.variant(first)
     )

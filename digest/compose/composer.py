@@ -74,7 +74,7 @@ class Composer:
             sender=self.theme.sender_address,
             recipient=subscriber.email,
             message_id=message_id,
-            data=self.variant(edition).message.message(personal, message_id),
+            data=self.variant(edition).message.message(personal, message_id, edition.created_at),
             name=outbox_name(edition.id, subscriber.email),
         )
 
@@ -82,15 +82,15 @@ class Composer:
         """The shared layout for this edition's variant, built on first use."""
         subscriber = edition.subscriber
         key = (
-            edition.id, edition.created_at, edition.sections,
-            subscriber.timezone, subscriber.format, subscriber.topics,
+            edition.id, edition.sections, subscriber.timezone, subscriber.format,
+            subscriber.topics,
         )  # fmt: skip
         found = self._variants.get(key)
         if found is not None:
             self._variants.move_to_end(key)
             return found
         compiled = compile_digest(edition, self.theme, self.labels, self.env)
-        made = Variant(compiled, message_template(compiled, self.theme, edition.created_at))
+        made = Variant(compiled, message_template(compiled, self.theme))
         self._variants[key] = made
         if len(self._variants) > VARIANTS_KEPT:
             self._variants.popitem(last=False)

@@ -92,12 +92,13 @@ class MessageTemplate:
     head: bytes
     body: tuple[Chunk, ...]
 
-    def message(self, personal: Personal, message_id: str) -> bytes:
+    def message(self, personal: Personal, message_id: str, date: datetime) -> bytes:
         values = personal.values()
         encoded = [qp_piece(v) for v in text_values(values)]
         encoded += [qp_piece(v) for v in html_values(values)]
         personal_head = (
             address_header("To", personal.name, personal.email)
+            + ascii_header("Date", format_datetime(date))
             + ascii_header("Message-ID", message_id)
             + ascii_header("List-Unsubscribe", f"<{personal.unsubscribe}>")
         )
@@ -105,12 +106,11 @@ class MessageTemplate:
         return personal_head + self.head + CRLF + body
 
 
-def message_template(compiled: CompiledDigest, theme: Theme, date: datetime) -> MessageTemplate:
+def message_template(compiled: CompiledDigest, theme: Theme) -> MessageTemplate:
     """Encode the shared headers and both parts of `compiled` once."""
     head = (
         address_header("From", theme.sender_name, theme.sender_address)
         + header("Subject", compiled.subject)
-        + header("Date", format_datetime(date))
         + b"MIME-Version: 1.0\r\n"
         + header("List-Id", list_id(theme))
         + b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
