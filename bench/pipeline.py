@@ -101,7 +101,7 @@ def main() -> None:
         baseline_s, _ = timed(lambda: [ctx.composer.render(e) for e in text_only])
         compose_s, _ = timed(lambda: [ctx.composer.envelope(e) for e in editions])
         start = time.perf_counter()
-        outcomes = send_digests(runtime.subscribers, ctx, OutboxMailer(settings.outbox))
+        outcomes = send_digests(runtime.subscribers, ctx, lambda: OutboxMailer(settings.outbox))
         send_s = time.perf_counter() - start
         runtime.close()
     count = len(runtime.subscribers)

@@ -34,6 +34,17 @@ class Settings:
     smtp_tls: str = "starttls"
     smtp_timeout: float = 30.0
     smtp_ca_file: str = ""
+    smtp_connections: int = 1
+    smtp_rate_per_second: float = 0.0  # 0: no limit
+    smtp_rate_per_hour: int = 0  # 0: no limit
+    retry_limit: int = 5
+    retry_base_seconds: float = 300.0
+    suppress_after: int = 2
+    resend_unconfirmed: str = "yes"
+    unsubscribe_mailto: str = ""
+    dkim_key_file: str = ""
+    dkim_selector: str = ""
+    dkim_domain: str = ""
     mail_from: str = "The Digest <digest@localhost>"
     database: Path = Path("data/digest.db")
     outbox: Path = Path("outbox")
@@ -84,6 +95,17 @@ ENV_NAMES: dict[str, str] = {
     "smtp_user": "SMTP_USER",
     "smtp_password": "SMTP_PASSWORD",
     "smtp_tls": "SMTP_TLS",
+    "smtp_connections": "SMTP_CONNECTIONS",
+    "smtp_rate_per_second": "SMTP_RATE_PER_SECOND",
+    "smtp_rate_per_hour": "SMTP_RATE_PER_HOUR",
+    "retry_limit": "DIGEST_RETRY_LIMIT",
+    "retry_base_seconds": "DIGEST_RETRY_BASE_SECONDS",
+    "suppress_after": "DIGEST_SUPPRESS_AFTER",
+    "resend_unconfirmed": "DIGEST_RESEND_UNCONFIRMED",
+    "unsubscribe_mailto": "DIGEST_UNSUBSCRIBE_MAILTO",
+    "dkim_key_file": "DIGEST_DKIM_KEY_FILE",
+    "dkim_selector": "DIGEST_DKIM_SELECTOR",
+    "dkim_domain": "DIGEST_DKIM_DOMAIN",
     "smtp_timeout": "SMTP_TIMEOUT",
     "smtp_ca_file": "SMTP_CA_FILE",
     "mail_from": "DIGEST_FROM",
@@ -182,6 +204,7 @@ def _validate(settings: Settings, origins: _Origins) -> None:
     if not settings.base_url.startswith(("http://", "https://")):
         raise origins.error("base_url", "DIGEST_BASE_URL must start with http:// or https://.")
     _validate_theme(settings, origins)
+    _validate_delivery(settings, origins)
     if settings.feed_concurrency < 1:
         raise origins.error("feed_concurrency", "DIGEST_FEED_CONCURRENCY must be at least 1.")
     numbers = ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences")
@@ -207,3 +230,28 @@ def _validate_theme(settings: Settings, origins: _Origins) -> None:
         known = ", ".join("{" + f + "}" for f in SUBJECT_FIELDS)
         message = f"DIGEST_SUBJECT uses {{{sorted(unknown)[0]}}}; the fields are {known}."
         raise origins.error("subject_pattern", message)
+
+
+def _validate_delivery(settings: Settings, origins: _Origins) -> None:
+    if settings.smtp_connections < 1:
+        raise origins.error("smtp_connections", "SMTP_CONNECTIONS must be at least 1.")
+    for name in ("smtp_rate_per_second", "smtp_rate_per_hour", "retry_base_seconds"):
+        if getattr(settings, name) < 0:
+            raise origins.error(name, f"{ENV_NAMES[name]} must not be negative (0: no limit).")
+    for name in ("retry_limit", "suppress_after"):
+        if getattr(settings, name) < 1:
+            raise origins.error(name, f"{ENV_NAMES[name]} must be at least 1.")
+    if settings.resend_unconfirmed not in ("yes", "no"):
+        message = "DIGEST_RESEND_UNCONFIRMED must be yes or no."
+        raise origins.error("resend_unconfirmed", message)
+    mailto = settings.unsubscribe_mailto
+    if mailto and ("@" not in mailto or any(c in mailto for c in "<>\r\n ")):
+        message = "DIGEST_UNSUBSCRIBE_MAILTO must be an address like unsubscribe@example.org."
+        raise origins.error("unsubscribe_mailto", message)
+    dkim = (settings.dkim_key_file, settings.dkim_selector)
+    if any(dkim) and not all(dkim):
+        message = "DKIM signing needs both DIGEST_DKIM_KEY_FILE and DIGEST_DKIM_SELECTOR."
+        raise origins.error("dkim_selector" if dkim[0] else "dkim_key_file", message)
+    if settings.dkim_key_file and not Path(settings.dkim_key_file).is_file():
+        message = f"DIGEST_DKIM_KEY_FILE {settings.dkim_key_file} does not exist."
+        raise origins.error("dkim_key_file", message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -74,9 +75,12 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class SmtpMailer:
     """SMTP with STARTTLS, implicit TLS or none, optional AUTH; one connection for many sends."""
 
+    IDLE_CHECK_SECONDS = 5.0  # a connection idle longer is checked (NOOP) before reuse
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._connection: smtplib.SMTP | None = None
+        self._last_used = 0.0
 
     def __enter__(self) -> Self:
         return self
@@ -85,32 +89,70 @@ class SmtpMailer:
         self.close()
 
     def send(self, envelope: Envelope) -> None:
+        """Send one message; DeliveryError is permanent only when the server refused it (5xx)."""
+        connection = self._connect()
         try:
-            connection = self._connect()
             connection.sendmail(envelope.sender, [envelope.recipient], envelope.data)
-        except smtplib.SMTPAuthenticationError as exc:
-            self._drop()
-            message = f"SMTP login refused ({exc.smtp_code}); check SMTP_USER and SMTP_PASSWORD."
-            raise DeliveryError(message, permanent=False) from exc
+            self._last_used = time.monotonic()
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
-            raise self._failure(code, reply) from exc
+            raise self._refusal(code, reply) from exc
         except smtplib.SMTPResponseException as exc:
-            raise self._failure(exc.smtp_code, exc.smtp_error) from exc
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise self._refusal(exc.smtp_code, exc.smtp_error) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            # a timeout or a hang-up mid-conversation: the session state is unknown
             self._drop()
             raise DeliveryError(f"connection problem: {exc}", permanent=False) from exc
 
-    def _failure(self, code: int, reply: bytes | str) -> DeliveryError:
-        text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+    def _refusal(self, code: int, reply: bytes | str) -> DeliveryError:
+        said = f"{code} {_text(reply)}"
+        if code == 530:
+            # "authentication required" is about our setup, not about this recipient
+            fix = "set SMTP_USER and SMTP_PASSWORD (and SMTP_TLS=starttls if it asks for TLS)"
+            return DeliveryError(f"{said}: the server wants a login first; {fix}", permanent=False)
         if code >= 500:
-            return DeliveryError(f"{code} {text}", permanent=True)
-        self._drop()  # after a 4xx the session state is unknown: start afresh next time
-        return DeliveryError(f"{code} {text}", permanent=False)
+            return DeliveryError(said, permanent=True)
+        self._drop()  # after a 4xx (421: the server hangs up) start afresh next time
+        return DeliveryError(said, permanent=False)
 
     def _connect(self) -> smtplib.SMTP:
-        if self._connection is not None:
-            return self._connection
+        """The open connection, or a new one; failures to set one up are never permanent."""
+        # smtplib drops the socket itself when the server hangs up (say after a 5xx)
+        connection = self._connection
+        if connection is not None and connection.sock is not None and not self._gone_stale():
+            return connection
+        self._connection = None
+        try:
+            self._connection = self._open()
+        except smtplib.SMTPAuthenticationError as exc:
+            message = f"SMTP login refused ({exc.smtp_code}); check SMTP_USER and SMTP_PASSWORD."
+            raise DeliveryError(message, permanent=False) from exc
+        except ssl.SSLCertVerificationError as exc:
+            message = (
+                f"the SMTP server's TLS certificate is not trusted ({exc}); if it is signed by "
+                "your own certificate authority, set SMTP_CA_FILE to that authority's PEM file."
+            )
+            raise DeliveryError(message, permanent=False) from exc
+        except smtplib.SMTPResponseException as exc:
+            message = f"SMTP server refused the session: {exc.smtp_code} {_text(exc.smtp_error)}"
+            raise DeliveryError(message, permanent=False) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"connection problem: {exc}", permanent=False) from exc
+        return self._connection
+
+    def _gone_stale(self) -> bool:
+        """Servers close idle sessions (say during a rate-limit pause): check before reuse."""
+        if self._connection is None or time.monotonic() - self._last_used < self.IDLE_CHECK_SECONDS:
+            return False
+        try:
+            alive = self._connection.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            alive = False
+        if not alive:
+            self._drop()
+        return not alive
+
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
         context = ssl.create_default_context(cafile=s.smtp_ca_file or None)
         connection: smtplib.SMTP
@@ -120,11 +162,14 @@ class SmtpMailer:
             )
         else:
             connection = smtplib.SMTP(s.smtp_host, s.port, timeout=s.smtp_timeout)
+        try:
             if s.smtp_tls == "starttls":
                 connection.starttls(context=context)
-        if s.smtp_user:
-            connection.login(s.smtp_user, s.smtp_password)
-        self._connection = connection
+            if s.smtp_user:
+                connection.login(s.smtp_user, s.smtp_password)
+        except BaseException:
+            connection.close()  # a half-set-up session is of no use: don't leak its socket
+            raise
         return connection
 
     def _drop(self) -> None:
@@ -142,6 +187,10 @@ class SmtpMailer:
                 pass
             finally:
                 self._connection = None
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
 def mailer_for(settings: Settings) -> Mailer:

@@ -121,8 +121,9 @@ class SendState(StrEnum):
     QUEUED = "queued"  # composed and stored, not yet handed to the mailer
     SENDING = "sending"  # handed to the mailer: the server may or may not have it
     SENT = "sent"
-    DEFERRED = "deferred"  # a temporary failure: the next send run tries again
-    FAILED = "failed"  # refused for good by the server
+    DEFERRED = "deferred"  # a temporary failure: tried again from `next_attempt_at`
+    FAILED = "failed"  # refused for good by the server, or out of retries
+    UNCONFIRMED = "unconfirmed"  # interrupted while sending; resent only by `retry --unconfirmed`
 
 
 @dataclass(frozen=True)
@@ -137,3 +138,9 @@ class SendRecord:
     covered_until: datetime
     attempts: int = 0
     last_error: str = ""
+    next_attempt_at: datetime | None = None  # for deferred sends
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The idempotency key: one digest per subscriber per edition, ever."""
+        return (self.subscriber, self.edition)

@@ -9,6 +9,7 @@ from functools import cached_property
 from digest.compose import Composer, Theme, template_environment
 from digest.config import Settings
 from digest.dispatch import Clock, SendContext
+from digest.dkim import signer_from_settings
 from digest.models import Subscriber
 from digest.sourcelist import SourceList, load_sources
 from digest.store import Store
@@ -33,7 +34,11 @@ class Runtime:
         secret = self.settings.secret or self.store.secret()
         labels = {topic.name: topic.label for topic in self.sources.topics}
         env = template_environment(self.settings.templates_dir)
-        composer = Composer(Theme.from_settings(self.settings), env, secret, labels)
+        signer = signer_from_settings(self.settings)
+        composer = Composer(
+            Theme.from_settings(self.settings), env, secret, labels,
+            sign=signer.sign if signer else None,
+        )  # fmt: skip
         return SendContext(self.settings, self.store, composer, labels, self.clock)
 
     def close(self) -> None:

@@ -77,9 +77,5 @@ def _collect_job(runtime: Runtime) -> None:
 def _send_job(
     runtime: Runtime, subscriber: Subscriber, mailer_factory: Callable[[], Mailer]
 ) -> None:
-    mailer = mailer_factory()
-    try:
-        for outcome in send_digests([subscriber], runtime.send_context, mailer):
-            log.info("%s %s: %s %s", outcome.edition, outcome.email, outcome.status, outcome.detail)
-    finally:
-        mailer.close()
+    for outcome in send_digests([subscriber], runtime.send_context, mailer_factory):
+        log.info("%s %s: %s %s", outcome.edition, outcome.email, outcome.status, outcome.detail)

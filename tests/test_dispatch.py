@@ -4,6 +4,8 @@ from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
 
+import pytest
+
 from digest.collect import collect
 from digest.config import Settings
 from digest.deliver import MemoryMailer, SmtpMailer
@@ -32,8 +34,8 @@ def test_second_send_of_the_same_edition_mails_nobody(runtime: Runtime) -> None:
     ctx = collected(runtime).send_context
     mailer = MemoryMailer()
 
-    first = send_digests(runtime.subscribers, ctx, mailer)
-    second = send_digests(runtime.subscribers, ctx, mailer)
+    first = send_digests(runtime.subscribers, ctx, lambda: mailer)
+    second = send_digests(runtime.subscribers, ctx, lambda: mailer)
 
     assert [o.status for o in first] == ["sent", "sent"]
     assert [o.status for o in second] == ["already sent", "already sent"]
@@ -44,7 +46,7 @@ def test_dry_run_sends_and_records_nothing(runtime: Runtime) -> None:
     ctx = collected(runtime).send_context
     mailer = MemoryMailer()
 
-    outcomes = send_digests(runtime.subscribers, ctx, mailer, dry_run=True)
+    outcomes = send_digests(runtime.subscribers, ctx, lambda: mailer, dry_run=True)
 
     assert [o.status for o in outcomes] == ["would send", "would send"]
     assert "stories" in outcomes[0].detail
@@ -52,27 +54,31 @@ def test_dry_run_sends_and_records_nothing(runtime: Runtime) -> None:
     assert runtime.store.ledger_totals() == {}
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_interrupted_send_is_finished_with_the_same_message_id(runtime: Runtime) -> None:
     ctx = collected(runtime).send_context
     sailor = runtime.subscribers[0]
 
+    class ProcessDied(BaseException):
+        """Stands for the process being killed while the message is handed over."""
+
     class CrashingMailer(MemoryMailer):
         def send(self, envelope: object) -> None:
-            raise KeyboardInterrupt  # the process dies while handing the message over
+            raise ProcessDied
 
-    with contextlib.suppress(KeyboardInterrupt):
-        send_digests([sailor], ctx, CrashingMailer())
+    with contextlib.suppress(ProcessDied):
+        send_digests([sailor], ctx, CrashingMailer)
     (left,) = runtime.store.unfinished_sends()
     assert left.state is SendState.SENDING
 
     mailer = MemoryMailer()
-    outcomes = send_digests([sailor], ctx, mailer)
+    outcomes = send_digests([sailor], ctx, lambda: mailer)
 
     assert [o.status for o in outcomes] == ["sent"]
     (envelope,) = mailer.sent
     assert envelope.message_id == left.message_id
     assert envelope.data == left.message
-    assert send_digests([sailor], ctx, mailer)[0].status == "already sent"
+    assert send_digests([sailor], ctx, lambda: mailer)[0].status == "already sent"
     assert len(mailer.sent) == 1
 
 
@@ -82,16 +88,20 @@ def test_temporary_failure_is_deferred_then_delivered(project: Project, runtime:
         server.handler.refuse_data["sailor@example.com"] = "451 4.3.0 Mailbox busy"
         settings = smtp_settings(project, server.port)
         with SmtpMailer(settings) as mailer:
-            first = send_digests(runtime.subscribers, ctx, mailer)
+            first = send_digests(runtime.subscribers, ctx, lambda: mailer)
         del server.handler.refuse_data["sailor@example.com"]
         with SmtpMailer(settings) as mailer:
-            second = send_digests(runtime.subscribers, ctx, mailer)
+            too_soon = send_digests(runtime.subscribers, ctx, lambda: mailer)
+            later = context_at(runtime, NOW + timedelta(minutes=10))  # past the first backoff
+            second = send_digests(runtime.subscribers, later, lambda: mailer)
 
     assert {o.email: o.status for o in first} == {
         "sailor@example.com": "deferred",
         "farmer@example.org": "sent",
     }
     assert "451" in first[0].detail
+    assert {o.email: o.status for o in too_soon}["sailor@example.com"] == "deferred"
+    assert "next attempt at" in too_soon[0].detail
     assert {o.email: o.status for o in second} == {
         "sailor@example.com": "sent",
         "farmer@example.org": "already sent",
@@ -108,8 +118,8 @@ def test_permanent_failure_is_recorded_and_never_retried(
         server.handler.refuse_rcpt["sailor@example.com"] = "550 5.1.1 No such mailbox"
         settings = smtp_settings(project, server.port)
         with SmtpMailer(settings) as mailer:
-            first = send_digests(runtime.subscribers, ctx, mailer)
-            again = send_digests(runtime.subscribers, ctx, mailer)
+            first = send_digests(runtime.subscribers, ctx, lambda: mailer)
+            again = send_digests(runtime.subscribers, ctx, lambda: mailer)
 
     assert [o.status for o in first] == ["failed", "sent"]
     assert "550" in first[0].detail
@@ -123,10 +133,10 @@ def test_next_digest_holds_only_what_arrived_since_the_last(
 ) -> None:
     ctx = collected(runtime).send_context
     mailer = MemoryMailer()
-    send_digests(runtime.subscribers[:1], ctx, mailer)
+    send_digests(runtime.subscribers[:1], ctx, lambda: mailer)
     tomorrow = NOW + timedelta(days=1)
 
-    quiet = send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), mailer)
+    quiet = send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), lambda: mailer)
     path = project.root / "articles" / "ferry.txt"
     path.write_text(
         "Coast\n\nFerry Timetable Extended for Winter Weekends\n\nMore sailings.\n"
@@ -135,7 +145,7 @@ def test_next_digest_holds_only_what_arrived_since_the_last(
     )
     os.utime(path, (tomorrow.timestamp(), tomorrow.timestamp()))
     collect(runtime.sources, runtime.store, runtime.settings, tomorrow)
-    fresh = send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), mailer)
+    fresh = send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), lambda: mailer)
 
     assert quiet[0].status == "nothing new"
     assert fresh[0].status == "sent"
@@ -149,7 +159,7 @@ def test_articles_older_than_the_maximum_age_are_left_out(project: Project) -> N
     late = project.runtime(now=NOW + timedelta(days=30))
     try:
         collect(late.sources, late.store, late.settings, NOW + timedelta(days=30))
-        outcomes = send_digests(late.subscribers, late.send_context, MemoryMailer())
+        outcomes = send_digests(late.subscribers, late.send_context, MemoryMailer)
     finally:
         late.close()
 
@@ -159,7 +169,7 @@ def test_articles_older_than_the_maximum_age_are_left_out(project: Project) -> N
 def test_a_continuing_story_links_back_to_what_was_sent(project: Project, runtime: Runtime) -> None:
     ctx = collected(runtime).send_context
     mailer = MemoryMailer()
-    send_digests(runtime.subscribers[:1], ctx, mailer)
+    send_digests(runtime.subscribers[:1], ctx, lambda: mailer)
     tomorrow = NOW + timedelta(days=1)
     path = project.root / "articles" / "keepers-farewell.txt"
     path.write_text(
@@ -172,7 +182,7 @@ def test_a_continuing_story_links_back_to_what_was_sent(project: Project, runtim
     os.utime(path, (tomorrow.timestamp(), tomorrow.timestamp()))
     collect(runtime.sources, runtime.store, runtime.settings, tomorrow)
 
-    send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), mailer)
+    send_digests(runtime.subscribers[:1], context_at(runtime, tomorrow), lambda: mailer)
 
     message = message_from_bytes(mailer.sent[-1].data, policy=policy.default)
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]

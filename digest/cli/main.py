@@ -10,7 +10,15 @@ from pathlib import Path
 
 from digest.cli.collecting import articles_command, collect_command, sources_command
 from digest.cli.exits import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from digest.cli.sending import demo_command, preview_command, schedule_command, send_command
+from digest.cli.sending import (
+    Wanted,
+    demo_command,
+    preview_command,
+    retry_command,
+    schedule_command,
+    send_command,
+)
+from digest.cli.status import status_command
 from digest.cli.storylist import stories_command
 from digest.config import load_settings
 from digest.errors import ConfigError, DigestError
@@ -45,7 +53,19 @@ COMMANDS = {
     "send": (
         "send today's digests now",
         "Send today's digest now through SMTP (when SMTP_HOST is set) or to the outbox "
-        "folder. A digest already sent for today's edition is never sent again.",
+        "folder, after any digest an earlier run left due. A digest already sent for an "
+        "edition is never sent again; unsubscribed and suppressed addresses are skipped.",
+    ),
+    "retry": (
+        "deliver deferred and unfinished digests now",
+        "Deliver every queued digest and every deferred one whose next attempt is due "
+        "(--now: all deferred ones), without composing new editions.",
+    ),
+    "status": (
+        "show the send ledger: totals, deferred, failed and suppressed",
+        "Show how many digests are in each state, every deferred one with its next attempt "
+        "and reason, every failed or unconfirmed one with the server's reply, and the "
+        "suppressed addresses.",
     ),
     "schedule": (
         "run the service: collect regularly, send at each subscriber's time",
@@ -91,10 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub["preview"].add_argument("subscriber", nargs="?", help="email or name (default: all)")
     target = sub["send"].add_mutually_exclusive_group(required=True)
     target.add_argument("--all", action="store_true", help="every subscriber")
-    target.add_argument("--to", metavar="EMAIL", help="one subscriber, by email or name")
+    target.add_argument("--subscriber", metavar="NAME", help="one subscriber, by name")
+    target.add_argument("--to", metavar="EMAIL", help="one subscriber, by email")
     sub["send"].add_argument(
         "--dry-run", action="store_true", help="compose and report; send and record nothing"
     )
+    sub["send"].add_argument(
+        "--edition", metavar="ID", default="",
+        help="name the edition (default: each subscriber's local date); a new name sends "
+        "an extra edition, an old one nothing new",
+    )  # fmt: skip
+    sub["retry"].add_argument(
+        "--now", action="store_true", help="also deferred digests whose next attempt is later"
+    )
+    sub["retry"].add_argument(
+        "--unconfirmed", action="store_true",
+        help="also resend digests interrupted mid-send (same Message-ID)",
+    )  # fmt: skip
     sub["demo"].add_argument(
         "--dir", type=Path, default=Path("demo"), help="demo folder (default: demo)"
     )
@@ -135,7 +168,12 @@ def _run(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.command == "preview":
         return preview_command(runtime, args.subscriber)
     if args.command == "send":
-        return send_command(runtime, args.to, dry_run=args.dry_run)
+        wanted = Wanted(args.subscriber, args.to)
+        return send_command(runtime, wanted, dry_run=args.dry_run, edition=args.edition)
+    if args.command == "retry":
+        return retry_command(runtime, now=args.now, unconfirmed=args.unconfirmed)
+    if args.command == "status":
+        return status_command(runtime)
     return schedule_command(runtime)
 
 

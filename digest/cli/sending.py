@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import shutil
 import signal
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from digest.cli.collecting import print_collect_report
 from digest.cli.exits import EXIT_OK, EXIT_PARTIAL
+from digest.cli.progress import send_progress
 from digest.collect import collect
 from digest.compose import outbox_name
 from digest.config import Settings
 from digest.deliver import MemoryMailer, OutboxMailer, mailer_for
-from digest.dispatch import SendOutcome, send_digests
+from digest.dispatch import SendOutcome, retry_sends, send_digests
 from digest.editions import next_edition
 from digest.errors import ConfigError
 from digest.models import Subscriber
@@ -22,14 +23,26 @@ from digest.runtime import Runtime, open_runtime
 from digest.schedule import build_scheduler, next_send_time
 
 
-def _pick(runtime: Runtime, wanted: str | None) -> list[Subscriber]:
-    if wanted is None:
+@dataclass(frozen=True)
+class Wanted:
+    """Which subscribers a command is for: one by name, one by email, or (neither) all."""
+
+    name: str | None = None
+    email: str | None = None
+
+
+def _pick(runtime: Runtime, wanted: Wanted) -> list[Subscriber]:
+    if wanted.name is None and wanted.email is None:
         return list(runtime.subscribers)
-    key = wanted.strip().lower()
-    found = [s for s in runtime.subscribers if key in (s.email.lower(), s.name.lower())]
+    if wanted.email is not None:
+        key, field_name = wanted.email.strip().lower(), "email"
+        found = [s for s in runtime.subscribers if s.email.lower() == key]
+    else:
+        key, field_name = (wanted.name or "").strip().lower(), "name"
+        found = [s for s in runtime.subscribers if key in (s.name.lower(), s.email.lower())]
     if not found:
         path = runtime.settings.subscribers_file
-        raise ConfigError(path, None, f"no subscriber `{wanted}`; use an email or name from it.")
+        raise ConfigError(path, None, f"no subscriber with {field_name} `{key}`; check the file.")
     return found
 
 
@@ -37,7 +50,7 @@ def preview_command(runtime: Runtime, wanted: str | None) -> int:
     ctx = runtime.send_context
     folder = runtime.settings.preview_dir
     folder.mkdir(parents=True, exist_ok=True)
-    for subscriber in _pick(runtime, wanted):
+    for subscriber in _pick(runtime, Wanted(name=wanted)):
         edition = next_edition(
             subscriber, runtime.store, ctx.labels, runtime.settings, runtime.clock()
         )
@@ -56,14 +69,31 @@ def preview_command(runtime: Runtime, wanted: str | None) -> int:
     return EXIT_OK
 
 
-def send_command(runtime: Runtime, to: str | None, *, dry_run: bool) -> int:
-    subscribers = _pick(runtime, to)
-    mailer = MemoryMailer() if dry_run else mailer_for(runtime.settings)
-    try:
-        outcomes = send_digests(subscribers, runtime.send_context, mailer, dry_run=dry_run)
-    finally:
-        mailer.close()
+def send_command(runtime: Runtime, wanted: Wanted, *, dry_run: bool, edition: str = "") -> int:
+    subscribers = _pick(runtime, wanted)
+    settings = runtime.settings
+    mailers = MemoryMailer if dry_run else (lambda: mailer_for(settings))
+    with send_progress(len(subscribers)) as advance:
+        outcomes = send_digests(
+            subscribers, runtime.send_context, mailers, dry_run=dry_run, edition=edition,
+            on_outcome=advance,
+        )  # fmt: skip
     _print_outcomes(outcomes, runtime.settings, dry_run=dry_run)
+    return EXIT_PARTIAL if any(o.is_failure for o in outcomes) else EXIT_OK
+
+
+def retry_command(runtime: Runtime, *, now: bool, unconfirmed: bool) -> int:
+    settings = runtime.settings
+    due = runtime.store.ledger_totals()
+    with send_progress(due.get("queued", 0) + due.get("deferred", 0)) as advance:
+        outcomes = retry_sends(
+            runtime.send_context, lambda: mailer_for(settings), unconfirmed=unconfirmed,
+            ignore_backoff=now, on_outcome=advance,
+        )  # fmt: skip
+    if not outcomes:
+        print("Nothing to retry.")
+        return EXIT_OK
+    _print_outcomes(outcomes, settings, dry_run=False)
     return EXIT_PARTIAL if any(o.is_failure for o in outcomes) else EXIT_OK
 
 
@@ -77,6 +107,8 @@ def _print_outcomes(outcomes: list[SendOutcome], settings: Settings, *, dry_run:
         print("Dry run: nothing was sent or recorded.")
     else:
         print(f"Sent {sent} of {len(outcomes)} digests via {where}.")
+        if any(o.status == "deferred" for o in outcomes):
+            print("Deferred digests are tried again by the next `send`, `retry` or `schedule`.")
 
 
 def schedule_command(runtime: Runtime) -> int:
@@ -111,7 +143,7 @@ def demo_command(settings: Settings, folder: Path) -> int:
         report = collect(runtime.sources, runtime.store, demo_settings, runtime.clock())
         print_collect_report(report)
         outcomes = send_digests(
-            runtime.subscribers, runtime.send_context, OutboxMailer(demo_settings.outbox)
+            runtime.subscribers, runtime.send_context, lambda: OutboxMailer(demo_settings.outbox)
         )
     finally:
         runtime.close()

@@ -43,6 +43,7 @@ class Composer:
     secret: str
     labels: Mapping[str, str] = field(default_factory=dict)
     make_message_id: Callable[[str], str] = field(default=new_message_id)
+    sign: Callable[[bytes], bytes] | None = None  # DKIM, when configured: signs last
     _variants: OrderedDict[Hashable, Variant] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
@@ -70,11 +71,12 @@ class Composer:
         subscriber = edition.subscriber
         message_id = self.make_message_id(self.theme.sender_address.rpartition("@")[2])
         personal = self.personal(subscriber, edition.id)
+        data = self.variant(edition).message.message(personal, message_id, edition.created_at)
         return Envelope(
             sender=self.theme.sender_address,
             recipient=subscriber.email,
             message_id=message_id,
-            data=self.variant(edition).message.message(personal, message_id, edition.created_at),
+            data=self.sign(data) if self.sign else data,
             name=outbox_name(edition.id, subscriber.email),
         )
 

@@ -91,6 +91,7 @@ class MessageTemplate:
 
     head: bytes
     body: tuple[Chunk, ...]
+    unsubscribe_mailto: str = ""
 
     def message(self, personal: Personal, message_id: str, date: datetime) -> bytes:
         values = personal.values()
@@ -100,10 +101,17 @@ class MessageTemplate:
             address_header("To", personal.name, personal.email)
             + ascii_header("Date", format_datetime(date))
             + ascii_header("Message-ID", message_id)
-            + ascii_header("List-Unsubscribe", f"<{personal.unsubscribe}>")
+            + ascii_header("List-Unsubscribe", self._unsubscribe(personal.unsubscribe))
         )
         body = b"".join(c if isinstance(c, bytes) else encoded[c] for c in self.body)
         return personal_head + self.head + CRLF + body
+
+    def _unsubscribe(self, url: str) -> str:
+        """The https link (RFC 8058 one-click), then mailto when configured, same token."""
+        if not self.unsubscribe_mailto:
+            return f"<{url}>"
+        token = url.rsplit("/", 1)[-1]
+        return f"<{url}>, <mailto:{self.unsubscribe_mailto}?subject=unsubscribe%20{token}>"
 
 
 def message_template(compiled: CompiledDigest, theme: Theme) -> MessageTemplate:
@@ -117,7 +125,7 @@ def message_template(compiled: CompiledDigest, theme: Theme) -> MessageTemplate:
     )
     text = _encoded(compiled.text, 0)
     if compiled.html is None:
-        return MessageTemplate(head + _part_headers("plain"), text)
+        return MessageTemplate(head + _part_headers("plain"), text, theme.unsubscribe_mailto)
     html = _encoded(compiled.html, len(SLOT_NAMES))
     boundary = _boundary(text, html)
     delimiter = f"--{boundary}\r\n".encode()
@@ -127,7 +135,7 @@ def message_template(compiled: CompiledDigest, theme: Theme) -> MessageTemplate:
         _part_headers("html") + CRLF, *html, f"\r\n--{boundary}--\r\n".encode(),
     )  # fmt: skip
     content_type = ascii_header("Content-Type", f'multipart/alternative; boundary="{boundary}"')
-    return MessageTemplate(head + content_type, tuple(body))
+    return MessageTemplate(head + content_type, tuple(body), theme.unsubscribe_mailto)
 
 
 def _part_headers(subtype: str) -> bytes:

@@ -20,6 +20,7 @@ class Theme:
     postal_address: str
     base_url: str
     mail_from: str
+    unsubscribe_mailto: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Theme:
@@ -29,7 +30,7 @@ class Theme:
             accent_color=s.accent_color, header_color=s.header_color,
             background_color=s.background_color, logo_url=s.logo_url,
             postal_address=s.postal_address, base_url=s.base_url.rstrip("/"),
-            mail_from=s.mail_from,
+            mail_from=s.mail_from, unsubscribe_mailto=s.unsubscribe_mailto,
         )  # fmt: skip
 
     @property

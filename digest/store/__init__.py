@@ -3,10 +3,13 @@
 from digest.store.articles import ArticleTable, SaveCounts
 from digest.store.ledger import SendLedger
 from digest.store.sourcestate import FileStamps, SourceState, SourceStates
+from digest.store.suppressions import BOUNCED, UNSUBSCRIBED, Suppression, Suppressions
 
 
-class Store(ArticleTable, SendLedger, SourceStates, FileStamps):
+class Store(ArticleTable, SendLedger, Suppressions, SourceStates, FileStamps):
     """The project's database; see the mixins for each table's queries."""
 
 
-__all__ = ["SaveCounts", "SourceState", "Store"]
+__all__ = [
+    "BOUNCED", "UNSUBSCRIBED", "SaveCounts", "SourceState", "Store", "Suppression",
+]  # fmt: skip

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from digest.models import SendRecord, SendState
 from digest.store.database import Database
 
-_COLUMNS = "subscriber, edition, message_id, state, message, covered_until, attempts, last_error"
+_COLUMNS = (
+    "subscriber, edition, message_id, state, message, covered_until, attempts, last_error, "
+    "next_attempt_at"
+)
+GAVE_UP = "gave up"  # how a failure after the last retry starts
+_SUMMARY = _COLUMNS.replace("message, ", "")  # everything but the (large) message bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt did to its row."""
+
+    state: SendState
+    error: str = ""
+    next_attempt_at: datetime | None = None
 
 
 class SendLedger(Database):
@@ -21,7 +36,7 @@ class SendLedger(Database):
     def queue_send(self, record: SendRecord, now: datetime) -> None:
         """Record a composed message before it goes anywhere (fails if one exists)."""
         self.db.execute(
-            f"INSERT INTO sends ({_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO sends ({_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
             (
                 record.subscriber.lower(), record.edition, record.message_id, record.state.value,
                 record.message, record.covered_until.isoformat(), record.attempts,
@@ -29,23 +44,71 @@ class SendLedger(Database):
             ),
         )  # fmt: skip
 
-    def mark_send(
-        self, subscriber: str, edition: str, state: SendState, now: datetime, error: str = ""
-    ) -> None:
-        attempt = 1 if state is SendState.SENDING else 0
+    def mark_sending(self, record: SendRecord, now: datetime) -> None:
+        """Just before the hand-over: from here until `record_outcome` the send is ambiguous."""
         self.db.execute(
-            "UPDATE sends SET state = ?, last_error = ?, attempts = attempts + ?, updated_at = ? "
+            "UPDATE sends SET state = ?, attempts = attempts + 1, updated_at = ? "
             "WHERE subscriber = ? AND edition = ?",
-            (state.value, error, attempt, now.isoformat(), subscriber.lower(), edition),
+            (SendState.SENDING.value, now.isoformat(), record.subscriber, record.edition),
         )
+
+    def record_outcome(self, record: SendRecord, outcome: Outcome, now: datetime) -> None:
+        sent_at = now.isoformat() if outcome.state is SendState.SENT else ""
+        retry_at = outcome.next_attempt_at.isoformat() if outcome.next_attempt_at else ""
+        self.db.execute(
+            "UPDATE sends SET state = ?, last_error = ?, next_attempt_at = ?, sent_at = ?, "
+            "updated_at = ? WHERE subscriber = ? AND edition = ?",
+            (outcome.state.value, outcome.error, retry_at, sent_at, now.isoformat(),
+             record.subscriber, record.edition),
+        )  # fmt: skip
+
+    def sends_in(self, *states: SendState) -> list[SendRecord]:
+        """Rows in `states`, oldest change first, with their message bytes."""
+        marks = ", ".join("?" for _ in states)
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM sends WHERE state IN ({marks}) ORDER BY updated_at",
+            tuple(state.value for state in states),
+        ).fetchall()
+        return [_send_record(row) for row in rows]
 
     def unfinished_sends(self) -> list[SendRecord]:
         """Queued, in-flight and deferred sends: what a crash or a hiccup left undelivered."""
+        return self.sends_in(SendState.QUEUED, SendState.SENDING, SendState.DEFERRED)
+
+    def interrupted_sends(self, resend: bool, now: datetime) -> list[SendRecord]:
+        """Rows left `sending` by a crash: queued again (`resend`) or set aside as unconfirmed."""
+        state = SendState.QUEUED if resend else SendState.UNCONFIRMED
+        with self.transaction():
+            found = self.sends_in(SendState.SENDING)
+            self.db.execute(
+                "UPDATE sends SET state = ?, last_error = ?, updated_at = ? WHERE state = ?",
+                (state.value, "interrupted while sending", now.isoformat(),
+                 SendState.SENDING.value),
+            )  # fmt: skip
+        return found
+
+    def requeue_unconfirmed(self, now: datetime) -> int:
+        cursor = self.db.execute(
+            "UPDATE sends SET state = ?, updated_at = ? WHERE state = ?",
+            (SendState.QUEUED.value, now.isoformat(), SendState.UNCONFIRMED.value),
+        )
+        return cursor.rowcount
+
+    def bounces_of(self, subscriber: str) -> int:
+        """Digests to `subscriber` refused for good by a server (not those out of retries)."""
+        row = self.db.execute(
+            "SELECT count(*) FROM sends WHERE subscriber = ? AND state = ? "
+            "AND last_error NOT LIKE ?",
+            (subscriber.lower(), SendState.FAILED.value, GAVE_UP + "%"),
+        ).fetchone()
+        return int(row[0])
+
+    def sent_since(self, since: datetime) -> list[datetime]:
+        """When each digest sent after `since` was accepted (for the hourly rate limit)."""
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM sends WHERE state IN (?, ?, ?) ORDER BY updated_at",
-            (SendState.QUEUED.value, SendState.SENDING.value, SendState.DEFERRED.value),
+            "SELECT sent_at FROM sends WHERE sent_at > ? ORDER BY sent_at", (since.isoformat(),)
         ).fetchall()
-        return [_send_record(row) for row in rows]
+        return [datetime.fromisoformat(row[0]) for row in rows]
 
     def last_covered_until(self, subscriber: str) -> datetime | None:
         """The end of the window covered by the subscriber's newest recorded digest."""
@@ -59,12 +122,21 @@ class SendLedger(Database):
         rows = self.db.execute("SELECT state, count(*) FROM sends GROUP BY state").fetchall()
         return {str(state): int(count) for state, count in rows}
 
+    def sends_needing_attention(self) -> list[SendRecord]:
+        """Deferred, failed and unconfirmed rows, without their message bytes."""
+        rows = self.db.execute(
+            f"SELECT {_SUMMARY} FROM sends WHERE state IN (?, ?, ?) ORDER BY state, updated_at",
+            (SendState.DEFERRED.value, SendState.FAILED.value, SendState.UNCONFIRMED.value),
+        ).fetchall()
+        return [_send_record((*row[:4], b"", *row[4:])) for row in rows]
+
 
 def _send_record(row: tuple[object, ...]) -> SendRecord:
-    subscriber, edition, message_id, state, message, covered_until, attempts, error = row
+    subscriber, edition, message_id, state, message, covered_until, attempts, error, retry = row
     return SendRecord(
         subscriber=str(subscriber), edition=str(edition), message_id=str(message_id),
         state=SendState(str(state)), message=message if isinstance(message, bytes) else b"",
         covered_until=datetime.fromisoformat(str(covered_until)), attempts=int(str(attempts)),
         last_error=str(error),
+        next_attempt_at=datetime.fromisoformat(str(retry)) if retry else None,
     )  # fmt: skip

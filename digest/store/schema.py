@@ -39,4 +39,14 @@ MIGRATIONS = (
     """
     CREATE TABLE file_stamps (path TEXT PRIMARY KEY, stamp TEXT NOT NULL);
     """,
+    """
+    ALTER TABLE sends ADD COLUMN next_attempt_at TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sends ADD COLUMN sent_at TEXT NOT NULL DEFAULT '';
+    CREATE INDEX sends_state ON sends (state, next_attempt_at);
+    CREATE INDEX sends_sent_at ON sends (sent_at);
+    CREATE TABLE suppressions (
+        email TEXT PRIMARY KEY, reason TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    """,
 )

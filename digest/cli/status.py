@@ -1,0 +1,43 @@
+"""`status`: what the send ledger says: totals, what waits, what failed, who is suppressed."""
+
+from __future__ import annotations
+
+from digest.cli.exits import EXIT_OK
+from digest.models import SendRecord, SendState
+from digest.runtime import Runtime
+
+
+def status_command(runtime: Runtime) -> int:
+    store = runtime.store
+    totals = store.ledger_totals()
+    states = ", ".join(f"{totals.get(s.value, 0)} {s.value}" for s in SendState)
+    print(f"Send ledger ({runtime.settings.database}): {states}.")
+    attention = store.sends_needing_attention()
+    for state in (SendState.DEFERRED, SendState.UNCONFIRMED, SendState.FAILED):
+        rows = [r for r in attention if r.state is state]
+        if rows:
+            print(f"\n{state.value.capitalize()} ({len(rows)}):")
+            for record in rows:
+                print(f"  {_line(record)}")
+    if any(r.state is SendState.UNCONFIRMED for r in attention):
+        print(
+            "\nUnconfirmed digests were being handed over when the process stopped: the server "
+            "may have them. `retry --unconfirmed` sends them again with the same Message-ID."
+        )
+    suppressed = store.suppressed()
+    print(
+        f"\nSuppressed addresses ({len(suppressed)}):"
+        if suppressed
+        else "\nNo suppressed addresses."
+    )
+    for entry in suppressed.values():
+        detail = f": {entry.detail}" if entry.detail else ""
+        print(f"  {entry.email} {entry.reason} since {entry.created_at:%Y-%m-%d %H:%M}{detail}")
+    return EXIT_OK
+
+
+def _line(record: SendRecord) -> str:
+    line = f"{record.edition} {record.subscriber}, {record.attempts} attempt(s)"
+    if record.next_attempt_at is not None and record.state is SendState.DEFERRED:
+        line += f", next at {record.next_attempt_at:%Y-%m-%d %H:%M %Z}"
+    return f"{line}: {record.last_error}" if record.last_error else line
