@@ -201,8 +201,14 @@ def _validate(settings: Settings, origins: _Origins) -> None:
     if "@" not in settings.sender_address:
         message = "DIGEST_FROM must hold an address like `News <news@example.org>`."
         raise origins.error("mail_from", message)
-    if not settings.base_url.startswith(("http://", "https://")):
-        raise origins.error("base_url", "DIGEST_BASE_URL must start with http:// or https://.")
+    base_url = settings.base_url
+    if (
+        not base_url.startswith(("http://", "https://"))
+        or not base_url.isprintable()
+        or " " in base_url
+    ):
+        message = "DIGEST_BASE_URL must be an http:// or https:// address without spaces."
+        raise origins.error("base_url", message)
     _validate_theme(settings, origins)
     _validate_delivery(settings, origins)
     if settings.feed_concurrency < 1:

@@ -13,11 +13,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from digest.collect import collect
 from digest.config import Settings
+from digest.deliver import MemoryMailer
+from digest.dispatch import send_digests
 from digest.dkim import DkimSigner, signer_from_settings
 from digest.errors import ConfigError
 from digest.runtime import Runtime
-from tests.conftest import Project, sample_edition
+from tests.conftest import NOW, Project, sample_edition
 
 SELECTOR, DOMAIN = "digest2026", "news.example.com"
 PEM, PKCS8, PKCS1 = (
@@ -240,3 +243,23 @@ def test_selector_must_be_a_dns_name(tmp_path: Path) -> None:
         signer_from_settings(settings)
     with pytest.raises(ValueError, match="DNS names"):
         DkimSigner("s", "bücher.example", b"")
+
+
+def test_every_digest_sent_is_signed_when_a_key_is_configured(
+    key: Key, tmp_path: Path, project: Project
+) -> None:
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_bytes(key.pem)
+    runtime = project.runtime(
+        DIGEST_DKIM_KEY_FILE=str(key_file), DIGEST_DKIM_SELECTOR=SELECTOR, DIGEST_DKIM_DOMAIN=DOMAIN
+    )
+    mailer = MemoryMailer()
+    try:
+        collect(runtime.sources, runtime.store, runtime.settings, NOW)
+        send_digests(runtime.subscribers, runtime.send_context, lambda: mailer)
+    finally:
+        runtime.close()
+
+    assert len(mailer.sent) == 2
+    assert all(e.data.startswith(b"DKIM-Signature:") for e in mailer.sent)
+    assert all(dkim.verify(e.data, dnsfunc=key.dns) for e in mailer.sent)
