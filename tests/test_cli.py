@@ -39,6 +39,31 @@ def run(
     )
 
 
+def run_on_terminal(
+    args: list[str], env: dict[str, str], cwd: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Run a command with a pseudo-terminal as its output; what it drew there."""
+    controller, terminal = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "run_digest.py"), *args],
+        env={**os.environ, **env, "COLUMNS": "100", "TERM": "xterm"}, cwd=cwd,
+        stdout=terminal, stderr=terminal,
+    )  # fmt: skip
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(30)
+    os.close(controller)
+    return process, output.decode(errors="replace")
+
+
 def cli_env(project: Project) -> dict[str, str]:
     """The processes run on the real clock: no age limits, so the fixtures count on any date."""
     return {**project.environ, "DIGEST_MAX_AGE_DAYS": "0", "DIGEST_RETENTION_DAYS": "0"}
@@ -387,26 +412,8 @@ def test_collect_path_reads_one_folder_or_feed_once(project: Project, tmp_path: 
 
 
 def test_collect_shows_a_progress_bar_on_a_terminal(project: Project) -> None:
-    controller, terminal = os.openpty()
-    env = {**os.environ, **cli_env(project), "COLUMNS": "100", "TERM": "xterm"}
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "run_digest.py"), "collect"],
-        env=env, cwd=project.root, stdout=terminal, stderr=terminal,
-    )  # fmt: skip
-    os.close(terminal)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        output += chunk
-    process.wait(30)
-    os.close(controller)
+    process, text = run_on_terminal(["collect"], cli_env(project), project.root)
 
-    text = output.decode(errors="replace")
     assert process.returncode == 0
     assert "collecting" in text  # the bar, drawn while sources are read
     assert "Articles: 6 new" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .servers import smtp_server
-from .test_cli import run, sample_env, smtp_env
+from .test_cli import run, run_on_terminal, sample_env, smtp_env
 
 
 def test_send_retry_and_status_tell_the_whole_story(tmp_path: Path) -> None:
@@ -56,3 +56,14 @@ def test_a_named_edition_is_sent_once(tmp_path: Path) -> None:
     assert "launch-special ada@example.com: sent" in first.stdout
     assert "launch-special ada@example.com: already sent" in second.stdout
     assert (tmp_path / "outbox" / "launch-special-ada_example.com.eml").exists()
+
+
+def test_send_draws_a_progress_bar_with_the_rate_on_a_terminal(tmp_path: Path) -> None:
+    env = sample_env(tmp_path)
+    assert run(["collect"], env, tmp_path).returncode == 0
+
+    process, text = run_on_terminal(["send", "--all"], env, tmp_path)
+
+    assert process.returncode == 0
+    assert "sending" in text and "digests/s" in text  # the bar, drawn while sending
+    assert "Sent 3 of 3 digests" in text
