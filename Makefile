@@ -36,6 +36,7 @@ $(VENV)/.bench: pyproject.toml | $(BIN)/python
 bench: $(VENV)/.bench
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/compose.py
+	$(BIN)/python bench/send.py
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/quality.py

@@ -7,6 +7,7 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from email.utils import parseaddr
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -80,7 +81,7 @@ class Settings:
     def port(self) -> int:
         return self.smtp_port or {"starttls": 587, "ssl": 465, "none": 25}[self.smtp_tls]
 
-    @property
+    @cached_property
     def sender_address(self) -> str:
         return parseaddr(self.mail_from)[1]
 

@@ -10,11 +10,14 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from digest.config import Settings
 from digest.errors import DeliveryError
 from digest.models import Envelope
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 
 class Mailer(Protocol):
@@ -70,6 +73,35 @@ def _write_atomically(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     temporary.replace(path)
+
+
+def _canonical_data(smtp: smtplib.SMTP, msg: bytes) -> tuple[int, bytes]:
+    """smtplib's DATA for a message in canonical CRLF form, as every Envelope holds.
+
+    smtplib runs two regular expressions over every message (line ends, then dot-stuffing):
+    half a millisecond for a 110 KB digest. Canonical bytes need no line-end fixing, and the
+    dots are stuffed with one `bytes.replace`.
+    """
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    if msg.startswith(b"."):
+        smtp.send(b".")
+    stuffed = msg.replace(b"\r\n.", b"\r\n..")
+    smtp.send(stuffed)
+    smtp.send(b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n")
+    return smtp.getreply()
+
+
+class _SMTP(smtplib.SMTP):
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        return _canonical_data(self, msg) if isinstance(msg, bytes) else super().data(msg)
+
+
+class _SMTP_SSL(smtplib.SMTP_SSL):
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        return _canonical_data(self, msg) if isinstance(msg, bytes) else super().data(msg)
 
 
 class SmtpMailer:
@@ -154,14 +186,14 @@ class SmtpMailer:
 
     def _open(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context(cafile=s.smtp_ca_file or None)
+        context = None
+        if s.smtp_tls != "none":
+            context = ssl.create_default_context(cafile=s.smtp_ca_file or None)
         connection: smtplib.SMTP
         if s.smtp_tls == "ssl":
-            connection = smtplib.SMTP_SSL(
-                s.smtp_host, s.port, timeout=s.smtp_timeout, context=context
-            )
+            connection = _SMTP_SSL(s.smtp_host, s.port, timeout=s.smtp_timeout, context=context)
         else:
-            connection = smtplib.SMTP(s.smtp_host, s.port, timeout=s.smtp_timeout)
+            connection = _SMTP(s.smtp_host, s.port, timeout=s.smtp_timeout)
         try:
             if s.smtp_tls == "starttls":
                 connection.starttls(context=context)

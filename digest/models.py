@@ -134,7 +134,7 @@ class SendRecord:
     edition: str
     message_id: str
     state: SendState
-    message: bytes
+    message: bytes  # when composed; rows read back leave it empty (Store.message_of)
     covered_until: datetime
     attempts: int = 0
     last_error: str = ""

@@ -46,7 +46,11 @@ OutcomeHandler = Callable[[SendOutcome], None]
 
 
 class DeliveryPool:
-    """`connections` threads taking rows from a short queue; `finish` waits for them all."""
+    """`connections` threads taking rows from a short queue; `finish` waits for them all.
+
+    With one connection there is no thread: `submit` delivers in the caller's thread, which
+    saves a hand-over per message.
+    """
 
     def __init__(
         self,
@@ -59,19 +63,27 @@ class DeliveryPool:
         self._ctx, self._mailers, self._limiter, self._report = ctx, mailers, limiter, report
         self._queue: queue.Queue[SendRecord | None] = queue.Queue(maxsize=2 * connections)
         self._stop = threading.Event()
+        self._inline_mailer: Mailer | None = None
         self._threads = [
             threading.Thread(target=self._work, name=f"deliver-{n}", daemon=True)
-            for n in range(connections)
+            for n in range(connections if connections > 1 else 0)
         ]
         for thread in self._threads:
             thread.start()
 
     def submit(self, record: SendRecord) -> None:
-        self._queue.put(record)
+        if self._threads:
+            self._queue.put(record)
+            return
+        if self._inline_mailer is None:
+            self._inline_mailer = self._mailers()
+        self._report(deliver(record, self._ctx, self._inline_mailer, self._limiter))
 
     def finish(self) -> None:
         """Let the workers empty the queue, then stop them. On Ctrl-C, each finishes the
         message in hand and the rest stay queued in the ledger for the next run."""
+        if self._inline_mailer is not None:
+            self._inline_mailer.close()
         try:
             for _ in self._threads:
                 self._queue.put(None)
@@ -111,10 +123,10 @@ def deliver(
         detail = f"SMTP_RATE_PER_HOUR reached; next attempt at {retry_at:%H:%M:%S %Z}"
         return SendOutcome(*record.key, "throttled", detail)
     with ctx.lock:
-        store.mark_sending(record, ctx.clock())
+        data = store.start_sending(record, ctx.clock())
     envelope = Envelope(
         sender=settings.sender_address, recipient=record.subscriber,
-        message_id=record.message_id, data=record.message,
+        message_id=record.message_id, data=data,
         name=outbox_name(record.edition, record.subscriber),
     )  # fmt: skip
     try:
@@ -127,15 +139,14 @@ def deliver(
         outcome = _failure(record, ctx, f"unexpected error: {error}", permanent=False)
     with ctx.lock:
         store.record_outcome(record, outcome, ctx.clock())
-        bounces = store.bounces_of(record.subscriber)
-        if outcome.state is SendState.FAILED and bounces >= settings.suppress_after:
+        if outcome.bounce and store.bounces_of(record.subscriber) >= settings.suppress_after:
             store.suppress(record.subscriber, BOUNCED, outcome.error, ctx.clock())
     return SendOutcome(*record.key, outcome.state.value, _detail(outcome))
 
 
 def _failure(record: SendRecord, ctx: SendContext, error: str, *, permanent: bool) -> Outcome:
     if permanent:
-        return Outcome(SendState.FAILED, error)
+        return Outcome(SendState.FAILED, error, bounce=True)
     retry_at = ctx.retry_policy.next_attempt(record.attempts + 1, ctx.clock())
     if retry_at is None:
         return Outcome(SendState.FAILED, f"{GAVE_UP} after {record.attempts + 1} attempts: {error}")

@@ -20,7 +20,9 @@ class Database:
         # one thread at a time: the scheduler runs its jobs on a single worker thread
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")  # a recorded send survives power loss
+        # WAL with NORMAL: a commit survives the process being killed at any moment; a power
+        # cut may undo the last commits (at worst a digest is resent, same Message-ID)
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
 
     def close(self) -> None:

@@ -8,12 +8,11 @@ from datetime import datetime
 from digest.models import SendRecord, SendState
 from digest.store.database import Database
 
+# the message bytes live in `send_messages`, so a change of state never rewrites them
 _COLUMNS = (
-    "subscriber, edition, message_id, state, message, covered_until, attempts, last_error, "
-    "next_attempt_at"
+    "subscriber, edition, message_id, state, covered_until, attempts, last_error, next_attempt_at"
 )
 GAVE_UP = "gave up"  # how a failure after the last retry starts
-_SUMMARY = _COLUMNS.replace("message, ", "")  # everything but the (large) message bytes
 
 
 @dataclass(frozen=True)
@@ -23,34 +22,51 @@ class Outcome:
     state: SendState
     error: str = ""
     next_attempt_at: datetime | None = None
+    bounce: bool = False  # refused for good by the server (counts towards suppression)
 
 
 class SendLedger(Database):
     def send_record(self, subscriber: str, edition: str) -> SendRecord | None:
+        """One row, without its message bytes (see `message_of`)."""
         row = self.db.execute(
             f"SELECT {_COLUMNS} FROM sends WHERE subscriber = ? AND edition = ?",
             (subscriber.lower(), edition),
         ).fetchone()
         return _send_record(row) if row else None
 
+    def message_of(self, record: SendRecord) -> bytes:
+        row = self.db.execute(
+            "SELECT message FROM send_messages WHERE subscriber = ? AND edition = ?",
+            (record.subscriber, record.edition),
+        ).fetchone()
+        return bytes(row[0]) if row else b""
+
     def queue_send(self, record: SendRecord, now: datetime) -> None:
         """Record a composed message before it goes anywhere (fails if one exists)."""
-        self.db.execute(
-            f"INSERT INTO sends ({_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
-            (
-                record.subscriber.lower(), record.edition, record.message_id, record.state.value,
-                record.message, record.covered_until.isoformat(), record.attempts,
-                record.last_error, now.isoformat(),
-            ),
-        )  # fmt: skip
+        with self.transaction():
+            self.db.execute(
+                f"INSERT INTO sends ({_COLUMNS}, message, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, '', x'', ?)",
+                (
+                    record.subscriber.lower(), record.edition, record.message_id,
+                    record.state.value, record.covered_until.isoformat(), record.attempts,
+                    record.last_error, now.isoformat(),
+                ),
+            )  # fmt: skip
+            self.db.execute(
+                "INSERT INTO send_messages (subscriber, edition, message) VALUES (?, ?, ?)",
+                (record.subscriber.lower(), record.edition, record.message),
+            )
 
-    def mark_sending(self, record: SendRecord, now: datetime) -> None:
-        """Just before the hand-over: from here until `record_outcome` the send is ambiguous."""
+    def start_sending(self, record: SendRecord, now: datetime) -> bytes:
+        """Mark the row `sending` and return its message: from here until `record_outcome`
+        the send is ambiguous (the server may have it)."""
         self.db.execute(
             "UPDATE sends SET state = ?, attempts = attempts + 1, updated_at = ? "
             "WHERE subscriber = ? AND edition = ?",
             (SendState.SENDING.value, now.isoformat(), record.subscriber, record.edition),
         )
+        return self.message_of(record)
 
     def record_outcome(self, record: SendRecord, outcome: Outcome, now: datetime) -> None:
         sent_at = now.isoformat() if outcome.state is SendState.SENT else ""
@@ -63,7 +79,7 @@ class SendLedger(Database):
         )  # fmt: skip
 
     def sends_in(self, *states: SendState) -> list[SendRecord]:
-        """Rows in `states`, oldest change first, with their message bytes."""
+        """Rows in `states`, oldest change first (without message bytes)."""
         marks = ", ".join("?" for _ in states)
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM sends WHERE state IN ({marks}) ORDER BY updated_at",
@@ -123,19 +139,15 @@ class SendLedger(Database):
         return {str(state): int(count) for state, count in rows}
 
     def sends_needing_attention(self) -> list[SendRecord]:
-        """Deferred, failed and unconfirmed rows, without their message bytes."""
-        rows = self.db.execute(
-            f"SELECT {_SUMMARY} FROM sends WHERE state IN (?, ?, ?) ORDER BY state, updated_at",
-            (SendState.DEFERRED.value, SendState.FAILED.value, SendState.UNCONFIRMED.value),
-        ).fetchall()
-        return [_send_record((*row[:4], b"", *row[4:])) for row in rows]
+        """Deferred, failed and unconfirmed rows."""
+        return self.sends_in(SendState.DEFERRED, SendState.UNCONFIRMED, SendState.FAILED)
 
 
 def _send_record(row: tuple[object, ...]) -> SendRecord:
-    subscriber, edition, message_id, state, message, covered_until, attempts, error, retry = row
+    subscriber, edition, message_id, state, covered_until, attempts, error, retry = row
     return SendRecord(
         subscriber=str(subscriber), edition=str(edition), message_id=str(message_id),
-        state=SendState(str(state)), message=message if isinstance(message, bytes) else b"",
+        state=SendState(str(state)), message=b"",
         covered_until=datetime.fromisoformat(str(covered_until)), attempts=int(str(attempts)),
         last_error=str(error),
         next_attempt_at=datetime.fromisoformat(str(retry)) if retry else None,

@@ -49,4 +49,13 @@ MIGRATIONS = (
         created_at TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE send_messages (
+        subscriber TEXT NOT NULL, edition TEXT NOT NULL, message BLOB NOT NULL,
+        PRIMARY KEY (subscriber, edition)
+    );
+    INSERT INTO send_messages SELECT subscriber, edition, message FROM sends;
+    UPDATE sends SET message = x'';
+    CREATE INDEX sends_state_updated ON sends (state, updated_at);
+    """,
 )
