@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+from digest.models import SendState
+from digest.store import Store
 
 from .servers import smtp_server
 from .test_cli import run, run_on_terminal, sample_env, smtp_env
@@ -67,3 +71,20 @@ def test_send_draws_a_progress_bar_with_the_rate_on_a_terminal(tmp_path: Path) -
     assert process.returncode == 0
     assert "sending" in text and "digests/s" in text  # the bar, drawn while sending
     assert "Sent 3 of 3 digests" in text
+
+
+def test_status_lists_a_send_a_killed_process_left_in_flight(tmp_path: Path) -> None:
+    env = sample_env(tmp_path)
+    assert run(["collect"], env, tmp_path).returncode == 0
+    assert run(["send", "--to", "ada@example.com"], env, tmp_path).returncode == 0
+    store = Store(tmp_path / "digest.db")
+    (record,) = store.sends_in(SendState.SENT)
+    store.start_sending(record, datetime.now(UTC))  # as if killed mid-hand-over
+    store.close()
+
+    status = run(["status"], env, tmp_path)
+    resumed = run(["send", "--to", "ada@example.com"], env, tmp_path)
+
+    assert f"Sending (1):\n  {record.edition} ada@example.com, 2 attempt(s)" in status.stdout
+    assert "resends those with the same Message-ID" in status.stdout
+    assert f"{record.edition} ada@example.com: sent" in resumed.stdout

@@ -13,12 +13,18 @@ def status_command(runtime: Runtime) -> int:
     states = ", ".join(f"{totals.get(s.value, 0)} {s.value}" for s in SendState)
     print(f"Send ledger ({runtime.settings.database}): {states}.")
     attention = store.sends_needing_attention()
-    for state in (SendState.DEFERRED, SendState.UNCONFIRMED, SendState.FAILED):
+    for state in (SendState.SENDING, SendState.DEFERRED, SendState.UNCONFIRMED, SendState.FAILED):
         rows = [r for r in attention if r.state is state]
         if rows:
             print(f"\n{state.value.capitalize()} ({len(rows)}):")
             for record in rows:
                 print(f"  {_line(record)}")
+    if any(r.state is SendState.SENDING for r in attention):
+        print(
+            "\nSending digests are being handed over now, or were when a process was killed: "
+            "the next run resends those with the same Message-ID "
+            "(DIGEST_RESEND_UNCONFIRMED=yes) or holds them as unconfirmed (no)."
+        )
     if any(r.state is SendState.UNCONFIRMED for r in attention):
         print(
             "\nUnconfirmed digests were being handed over when the process stopped: the server "

@@ -139,8 +139,9 @@ class SendLedger(Database):
         return {str(state): int(count) for state, count in rows}
 
     def sends_needing_attention(self) -> list[SendRecord]:
-        """Deferred, failed and unconfirmed rows."""
-        return self.sends_in(SendState.DEFERRED, SendState.UNCONFIRMED, SendState.FAILED)
+        """Rows in flight (or left so by a crash), deferred, unconfirmed and failed."""
+        states = (SendState.SENDING, SendState.DEFERRED, SendState.UNCONFIRMED, SendState.FAILED)
+        return self.sends_in(*states)
 
 
 def _send_record(row: tuple[object, ...]) -> SendRecord:
