@@ -37,6 +37,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/compose.py
 	$(BIN)/python bench/send.py
+	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/quality.py

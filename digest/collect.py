@@ -78,6 +78,7 @@ def collect(
         store.save_source_state(read.state)
         store.save_file_stamps(read.result.stamps)  # only once the articles are stored
     pruned = store.prune_articles(cutoff) if cutoff else 0
+    store.mark_collected(now)
     return CollectReport(tuple(reads), saved, pruned)
 
 

@@ -70,6 +70,8 @@ class Settings:
     summary_max_chars: int = 420
     related_links: int = 4
     collect_interval_minutes: int = 60
+    collect_max_age_minutes: int = 30  # a send first collects when the last collect is older
+    send_grace_minutes: int = 180  # a digest missed by longer (downtime) is skipped
     feed_timeout: float = 20.0
     feed_max_bytes: int = 10_000_000
     feed_retries: int = 2
@@ -133,6 +135,8 @@ ENV_NAMES: dict[str, str] = {
     "summary_max_chars": "DIGEST_SUMMARY_MAX_CHARS",
     "related_links": "DIGEST_RELATED_LINKS",
     "collect_interval_minutes": "DIGEST_COLLECT_INTERVAL_MINUTES",
+    "collect_max_age_minutes": "DIGEST_COLLECT_MAX_AGE_MINUTES",
+    "send_grace_minutes": "DIGEST_SEND_GRACE_MINUTES",
     "feed_timeout": "DIGEST_FEED_TIMEOUT",
     "feed_max_bytes": "DIGEST_FEED_MAX_BYTES",
     "feed_retries": "DIGEST_FEED_RETRIES",
@@ -215,7 +219,15 @@ def _validate(settings: Settings, origins: _Origins) -> None:
     if settings.feed_concurrency < 1:
         raise origins.error("feed_concurrency", "DIGEST_FEED_CONCURRENCY must be at least 1.")
     numbers = ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences")
-    for name in (*numbers, "feed_retries", "feed_host_delay", "retention_days", "related_links"):
+    others = ("collect_max_age_minutes", "send_grace_minutes")
+    for name in (
+        *numbers,
+        *others,
+        "feed_retries",
+        "feed_host_delay",
+        "retention_days",
+        "related_links",
+    ):
         if getattr(settings, name) < 0:
             raise origins.error(name, f"{ENV_NAMES[name]} must not be negative.")
 

@@ -13,8 +13,9 @@ they become `unconfirmed`, are listed by `status` and sent only by `retry --unco
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from threading import Lock
 
@@ -39,7 +40,6 @@ class SendContext:
     labels: Mapping[str, str]
     clock: Clock
     retry: RetryPolicy | None = None  # None: from settings
-    lock: Lock = field(default_factory=Lock, compare=False)  # one thread at a time in the store
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -55,21 +55,26 @@ def send_digests(
     dry_run: bool = False,
     edition: str = "",
     on_outcome: OutcomeHandler | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[SendOutcome]:
     """Deliver what earlier runs left due, then this edition to each subscriber, once.
 
     `edition` names the edition instead of each subscriber's local date (an extra edition).
+    When `should_stop()` turns true, the messages in hand are finished and recorded and the
+    rest is left for the next run.
     """
     subscribers = list(subscribers)
     wanted = {s.email.lower() for s in subscribers}
     outcomes = Outcomes(on_outcome)
-    pool = None if dry_run else _pool(ctx, mailers, outcomes)
+    pool = None if dry_run else _pool(ctx, mailers, outcomes, should_stop)
     try:
         handed: set[tuple[str, str]] = set()
         if pool is not None:
             handed = _resume(ctx, pool, wanted, outcomes)
         suppressed = ctx.store.suppressed()
         for subscriber in subscribers:
+            if should_stop():
+                break
             key = (subscriber.email.lower(), edition or edition_id(subscriber, ctx.clock()))
             if key in handed:
                 continue
@@ -94,13 +99,14 @@ def retry_sends(
     unconfirmed: bool = False,
     ignore_backoff: bool = False,
     on_outcome: OutcomeHandler | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[SendOutcome]:
     """Deliver queued and due deferred rows (all deferred with `ignore_backoff`) now."""
     if unconfirmed:
-        with ctx.lock:
+        with ctx.store.lock:
             ctx.store.requeue_unconfirmed(ctx.clock())
     outcomes = Outcomes(on_outcome)
-    pool = _pool(ctx, mailers, outcomes)
+    pool = _pool(ctx, mailers, outcomes, should_stop)
     try:
         _resume(ctx, pool, None, outcomes, ignore_backoff=ignore_backoff)
     finally:
@@ -123,14 +129,16 @@ class Outcomes:
                 self._on_outcome(outcome)
 
 
-def _pool(ctx: SendContext, mailers: MailerFactory, outcomes: Outcomes) -> DeliveryPool:
+def _pool(
+    ctx: SendContext, mailers: MailerFactory, outcomes: Outcomes, should_stop: Callable[[], bool]
+) -> DeliveryPool:
     s, now = ctx.settings, ctx.clock()
     earlier = [t.timestamp() for t in ctx.store.sent_since(now - timedelta(seconds=HOUR))]
     limiter = RateLimiter(
         s.smtp_rate_per_second, s.smtp_rate_per_hour, earlier=earlier,
         clock=lambda: ctx.clock().timestamp(),
     )  # fmt: skip
-    return DeliveryPool(ctx, mailers, s.smtp_connections, limiter, outcomes.add)
+    return DeliveryPool(ctx, mailers, s.smtp_connections, limiter, outcomes.add, should_stop)
 
 
 def _resume(
@@ -143,7 +151,7 @@ def _resume(
 ) -> set[tuple[str, str]]:
     """Hand the pool every unfinished row that is due; report the ones still waiting."""
     now = ctx.clock()
-    with ctx.lock:
+    with ctx.store.lock:
         ctx.store.interrupted_sends(ctx.settings.resend_unconfirmed == "yes", now)
         unfinished = ctx.store.sends_in(SendState.QUEUED, SendState.DEFERRED)
     handed = set()
@@ -182,8 +190,11 @@ def _compose(
         subscriber=email, edition=edition_key, message_id=envelope.message_id,
         state=SendState.QUEUED, message=envelope.data, covered_until=now,
     )  # fmt: skip
-    with ctx.lock:
-        ctx.store.queue_send(record, now)
+    try:
+        with ctx.store.lock:
+            ctx.store.queue_send(record, now)
+    except sqlite3.IntegrityError:  # another process queued this digest a moment ago
+        return SendOutcome(email, edition_key, "queued elsewhere", "another run is sending it")
     return record
 
 

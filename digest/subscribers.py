@@ -90,10 +90,11 @@ def _send_at(entry: LineDict, path: Path) -> time:
     value = entry.get("send_at", "07:00")
     if isinstance(value, int):  # YAML 1.1 reads an unquoted 07:00 as sexagesimal minutes
         value = f"{value // 60:02d}:{value % 60:02d}"
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value).strip())
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?", str(value).strip())
     if not match:
-        raise ConfigError(path, entry.line_of("send_at"), f"`send_at: {value}` must be HH:MM.")
-    return time(int(match[1]), int(match[2]))
+        message = f'`send_at: {value}` must be HH:MM (or "HH:MM:SS", quoted).'
+        raise ConfigError(path, entry.line_of("send_at"), message)
+    return time(int(match[1]), int(match[2]), int(match[3] or 0))
 
 
 def _choice(entry: LineDict, key: str, kind: type[E], path: Path, default: E) -> E:

@@ -59,8 +59,10 @@ class DeliveryPool:
         connections: int,
         limiter: RateLimiter,
         report: OutcomeHandler,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self._ctx, self._mailers, self._limiter, self._report = ctx, mailers, limiter, report
+        self._should_stop = should_stop
         self._queue: queue.Queue[SendRecord | None] = queue.Queue(maxsize=2 * connections)
         self._stop = threading.Event()
         self._inline_mailer: Mailer | None = None
@@ -72,6 +74,9 @@ class DeliveryPool:
             thread.start()
 
     def submit(self, record: SendRecord) -> None:
+        """Deliver `record` (now, or on a worker); once stopping, leave it in the ledger."""
+        if self._should_stop():
+            return
         if self._threads:
             self._queue.put(record)
             return
@@ -99,7 +104,7 @@ class DeliveryPool:
         mailer: Mailer | None = None
         try:
             while (record := self._queue.get()) is not None:
-                if self._stop.is_set():
+                if self._stop.is_set() or self._should_stop():
                     continue  # left queued in the ledger
                 if mailer is None:
                     mailer = self._mailers()
@@ -116,13 +121,13 @@ def deliver(
     store, settings = ctx.store, ctx.settings
     if limiter.acquire() is None:
         retry_at = datetime.fromtimestamp(limiter.hour_frees_at(), tz=UTC)
-        with ctx.lock:
+        with ctx.store.lock:
             store.record_outcome(
                 record, Outcome(SendState.DEFERRED, record.last_error, retry_at), ctx.clock()
             )
         detail = f"SMTP_RATE_PER_HOUR reached; next attempt at {retry_at:%H:%M:%S %Z}"
         return SendOutcome(*record.key, "throttled", detail)
-    with ctx.lock:
+    with ctx.store.lock:
         data = store.start_sending(record, ctx.clock())
     envelope = Envelope(
         sender=settings.sender_address, recipient=record.subscriber,
@@ -137,7 +142,7 @@ def deliver(
     except Exception as error:  # a bug must not stop the batch: keep the row for a retry
         log.exception("unexpected error delivering to %s", record.subscriber)
         outcome = _failure(record, ctx, f"unexpected error: {error}", permanent=False)
-    with ctx.lock:
+    with ctx.store.lock:
         store.record_outcome(record, outcome, ctx.clock())
         if outcome.bounce and store.bounces_of(record.subscriber) >= settings.suppress_after:
             store.suppress(record.subscriber, BOUNCED, outcome.error, ctx.clock())

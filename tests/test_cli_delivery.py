@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digest.models import SendState
@@ -88,3 +89,25 @@ def test_status_lists_a_send_a_killed_process_left_in_flight(tmp_path: Path) -> 
     assert f"Sending (1):\n  {record.edition} ada@example.com, 2 attempt(s)" in status.stdout
     assert "resends those with the same Message-ID" in status.stdout
     assert f"{record.edition} ada@example.com: sent" in resumed.stdout
+
+
+def test_status_shows_each_subscribers_next_digest_and_the_collector(tmp_path: Path) -> None:
+    env = sample_env(tmp_path)
+    before = run(["status"], env, tmp_path)
+    assert run(["collect"], env, tmp_path).returncode == 0
+    assert run(["send", "--to", "grace@example.org"], env, tmp_path).returncode == 0
+
+    after = run(["status"], env, tmp_path)
+
+    assert "Never collected." in before.stdout and "nothing sent yet" in before.stdout
+    kenji = re.search(
+        r"kenji@example.net: next (\S+ \d\d:\d\d) JST \((\S+ \d\d:\d\d) UTC, weekly\)", after.stdout
+    )
+    assert kenji is not None
+    local = datetime.strptime(kenji[1], "%Y-%m-%d %H:%M")
+    assert local - datetime.strptime(kenji[2], "%Y-%m-%d %H:%M") == timedelta(hours=9)
+    assert local.strftime("%a %H:%M") == "Sat 08:15"
+    assert re.search(
+        r"grace@example.org: next .*; last sent \d{4}-\d\d-\d\d \d\d:\d\d UTC", after.stdout
+    )
+    assert re.search(r"^Last collect: \d{4}-\d\d-\d\d \d\d:\d\d UTC$", after.stdout, re.M)

@@ -1,4 +1,5 @@
 import re
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,14 @@ def test_bundled_configuration_is_valid() -> None:
 
     assert len(sources.topics) >= 5
     assert len(subscribers) >= 3
+
+
+def test_a_quoted_send_at_may_give_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "subscribers.yaml"
+    path.write_text(
+        "subscribers:\n  - email: a@example.com\n    topics: [coast]\n    send_at: '07:45:30'\n"
+    )
+
+    (subscriber,) = load_subscribers(path, {"coast"})
+
+    assert subscriber.send_at == time(7, 45, 30)

@@ -86,7 +86,7 @@ def copies(sink: Sink) -> dict[str, list[str]]:
 def ledger_status(env: dict[str, str], root: Path) -> tuple[dict[str, int], set[str]]:
     """`status`: the totals per state, and the addresses listed as unconfirmed."""
     output = run(["status"], env, root).stdout
-    first, _, rest = output.partition("\n")
+    first, _, rest = output[output.index("Send ledger") :].partition("\n")
     totals = {state: int(n) for n, state in re.findall(r"(\d+) (\w+)", first.split("): ")[1])}
     listed = rest.split("Unconfirmed (")[1].split("\n\n")[0] if "Unconfirmed (" in rest else ""
     return totals, set(re.findall(rf"^  {EDITION} (\S+),", listed, re.M))

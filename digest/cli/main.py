@@ -70,7 +70,10 @@ COMMANDS = {
     "schedule": (
         "run the service: collect regularly, send at each subscriber's time",
         "Collect every DIGEST_COLLECT_INTERVAL_MINUTES and send each subscriber's digest "
-        "at their send_at in their timezone. Stop with Ctrl-C.",
+        "at their send_at in their timezone; a digest missed by downtime is sent late within "
+        "DIGEST_SEND_GRACE_MINUTES. Changes to the subscribers and sources files are picked "
+        "up on the fly (or on SIGHUP). Stop with Ctrl-C or SIGTERM: the message in hand is "
+        "finished and recorded first. Only one scheduler runs per database.",
     ),
     "demo": (
         "collect the configured sources and send every digest to a fresh outbox",
@@ -128,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--unconfirmed", action="store_true",
         help="also resend digests interrupted mid-send (same Message-ID)",
     )  # fmt: skip
+    sub["schedule"].add_argument(
+        "--log-json", action="store_true", help="log one JSON object per line (for log shippers)"
+    )
     sub["demo"].add_argument(
         "--dir", type=Path, default=Path("demo"), help="demo folder (default: demo)"
     )
@@ -174,7 +180,7 @@ def _run(args: argparse.Namespace, runtime: Runtime) -> int:
         return retry_command(runtime, now=args.now, unconfirmed=args.unconfirmed)
     if args.command == "status":
         return status_command(runtime)
-    return schedule_command(runtime)
+    return schedule_command(runtime, log_json=args.log_json)
 
 
 def _err(message: str) -> None:

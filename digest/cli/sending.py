@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
-import signal
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from digest.cli.collecting import print_collect_report
 from digest.cli.exits import EXIT_OK, EXIT_PARTIAL
@@ -16,11 +16,13 @@ from digest.compose import outbox_name
 from digest.config import Settings
 from digest.deliver import MemoryMailer, OutboxMailer, mailer_for
 from digest.dispatch import SendOutcome, retry_sends, send_digests
+from digest.due import next_slot
 from digest.editions import next_edition
 from digest.errors import ConfigError
+from digest.logs import configure_logging
 from digest.models import Subscriber
 from digest.runtime import Runtime, open_runtime
-from digest.schedule import build_scheduler, next_send_time
+from digest.service import Service
 
 
 @dataclass(frozen=True)
@@ -111,22 +113,26 @@ def _print_outcomes(outcomes: list[SendOutcome], settings: Settings, *, dry_run:
             print("Deferred digests are tried again by the next `send`, `retry` or `schedule`.")
 
 
-def schedule_command(runtime: Runtime) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def schedule_command(runtime: Runtime, *, log_json: bool) -> int:
+    """Run the service until SIGTERM or Ctrl-C; refuse to start beside another one."""
+    configure_logging(as_json=log_json)
+    service = Service(runtime, lambda: mailer_for(runtime.settings))
+    other = service.claim()
+    if other is not None:
+        print(
+            f"Another scheduler ({other.holder}) is running on {runtime.settings.database}; "
+            f"its lease runs until {other.expires_at:%H:%M:%S %Z}. Not starting a second one.",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
     now = runtime.clock()
     for subscriber in runtime.subscribers:
-        due = next_send_time(subscriber, now)
-        print(f"{subscriber.email}: next digest {due:%Y-%m-%d %H:%M %Z} ({subscriber.frequency})")
-    scheduler = build_scheduler(runtime, lambda: mailer_for(runtime.settings))
-    print("Scheduler running; press Ctrl-C to stop.", flush=True)
-    # SIGTERM (systemd, docker stop) stops like Ctrl-C: the job in flight finishes first
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=True)
+        slot = next_slot(subscriber, now)
+        local = slot.at.astimezone(ZoneInfo(subscriber.timezone))
+        print(f"{subscriber.email}: next digest {local:%Y-%m-%d %H:%M %Z} ({subscriber.frequency})")
+    service.start()
+    print("Scheduler running; stop it with Ctrl-C or SIGTERM (SIGHUP reloads).", flush=True)
+    service.run_until_stopped()
     return EXIT_OK
 
 

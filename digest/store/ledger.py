@@ -134,6 +134,20 @@ class SendLedger(Database):
         ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
+    def ledger_keys_since(self, edition: str) -> set[tuple[str, str]]:
+        """(subscriber, edition) of every row whose edition id sorts at or after `edition`."""
+        rows = self.db.execute(
+            "SELECT subscriber, edition FROM sends WHERE edition >= ?", (edition,)
+        ).fetchall()
+        return {(str(subscriber), str(name)) for subscriber, name in rows}
+
+    def last_sent(self) -> dict[str, datetime]:
+        """When each subscriber's newest digest was accepted."""
+        rows = self.db.execute(
+            "SELECT subscriber, max(sent_at) FROM sends WHERE sent_at != '' GROUP BY subscriber"
+        ).fetchall()
+        return {str(subscriber): datetime.fromisoformat(at) for subscriber, at in rows}
+
     def ledger_totals(self) -> dict[str, int]:
         rows = self.db.execute("SELECT state, count(*) FROM sends GROUP BY state").fetchall()
         return {str(state): int(count) for state, count in rows}

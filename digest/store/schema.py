@@ -58,4 +58,9 @@ MIGRATIONS = (
     UPDATE sends SET message = x'';
     CREATE INDEX sends_state_updated ON sends (state, updated_at);
     """,
+    """
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL
+    );
+    """,
 )
