@@ -52,6 +52,9 @@ class Settings:
     preview_dir: Path = Path("preview")
     base_url: str = "http://127.0.0.1:8000"
     secret: str = field(default="", repr=False)
+    link_days: int = 180
+    web_public: str = "no"
+    admin_password: str = field(default="", repr=False)
     subscribers_file: Path = Path("subscribers.yaml")
     sources_file: Path = Path("sources.yaml")
     templates_dir: Path = BUNDLED_TEMPLATES
@@ -117,6 +120,9 @@ ENV_NAMES: dict[str, str] = {
     "preview_dir": "DIGEST_PREVIEW_DIR",
     "base_url": "DIGEST_BASE_URL",
     "secret": "DIGEST_SECRET",
+    "link_days": "DIGEST_LINK_DAYS",
+    "web_public": "DIGEST_WEB_PUBLIC",
+    "admin_password": "DIGEST_ADMIN_PASSWORD",
     "subscribers_file": "DIGEST_SUBSCRIBERS",
     "sources_file": "DIGEST_SOURCES",
     "templates_dir": "DIGEST_TEMPLATES_DIR",
@@ -216,6 +222,10 @@ def _validate(settings: Settings, origins: _Origins) -> None:
         raise origins.error("base_url", message)
     _validate_theme(settings, origins)
     _validate_delivery(settings, origins)
+    if settings.web_public not in ("yes", "no"):
+        raise origins.error("web_public", "DIGEST_WEB_PUBLIC must be yes or no.")
+    if settings.link_days < 1:
+        raise origins.error("link_days", "DIGEST_LINK_DAYS must be at least 1.")
     if settings.feed_concurrency < 1:
         raise origins.error("feed_concurrency", "DIGEST_FEED_CONCURRENCY must be at least 1.")
     numbers = ("max_age_days", "stories_per_topic", "max_stories", "summary_sentences")

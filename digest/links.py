@@ -1,30 +1,67 @@
-"""Signed links for subscribers (unsubscribe, manage topics): HMAC tokens, no login needed."""
+"""Signed links for subscribers (unsubscribe, manage topics, view online): no login needed.
+
+A token is `<subscriber key>.<expiry>.<signature>`. The subscriber key is an HMAC of the
+address, so a token never shows the address and cannot be made from it without the secret;
+the signature binds key, purpose and expiry; checks compare in constant time.
+"""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+BASE = 36
 
 
-def signed_token(secret: str, email: str, purpose: str) -> str:
-    """A token naming the subscriber, valid only for `purpose`, unforgeable without `secret`."""
-    subject = base64.urlsafe_b64encode(email.lower().encode()).decode().rstrip("=")
-    return f"{subject}.{_signature(secret, subject, purpose)}"
+class TokenProblem(StrEnum):
+    FORGED = "forged"  # malformed, or signed with another secret or for another purpose
+    EXPIRED = "expired"
 
 
-def verify_token(secret: str, token: str, purpose: str) -> str | None:
-    """The email address a valid token names, or None (compared in constant time)."""
-    subject, _, signature = token.partition(".")
-    if not subject or not hmac.compare_digest(signature, _signature(secret, subject, purpose)):
-        return None
-    padded = subject + "=" * (-len(subject) % 4)
-    try:
-        return base64.urlsafe_b64decode(padded).decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
+@dataclass(frozen=True)
+class TokenCheck:
+    key: str = ""  # the subscriber key when valid
+    problem: TokenProblem | None = None
 
 
-def _signature(secret: str, subject: str, purpose: str) -> str:
-    message = f"{purpose}:{subject}".encode()
+def subscriber_key(secret: str, email: str) -> str:
+    """An opaque, stable id for a subscriber: nobody without the secret can compute it."""
+    digest = hmac.new(secret.encode(), f"subscriber:{email.lower()}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
+
+
+def signed_token(secret: str, email: str, purpose: str, expires: datetime) -> str:
+    key = subscriber_key(secret, email)
+    stamp = _base36(int(expires.timestamp()))
+    return f"{key}.{stamp}.{_signature(secret, key, purpose, stamp)}"
+
+
+def check_token(secret: str, token: str, purpose: str, now: datetime) -> TokenCheck:
+    """The subscriber key a token names, or what is wrong with it."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        return TokenCheck(problem=TokenProblem.FORGED)
+    key, stamp, signature = parts
+    if not hmac.compare_digest(signature, _signature(secret, key, purpose, stamp)):
+        return TokenCheck(problem=TokenProblem.FORGED)
+    if datetime.fromtimestamp(int(stamp, BASE), UTC) < now:
+        return TokenCheck(key, TokenProblem.EXPIRED)
+    return TokenCheck(key)
+
+
+def _signature(secret: str, key: str, purpose: str, stamp: str) -> str:
+    message = f"{purpose}:{key}:{stamp}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, BASE)
+        text = digits[rest] + text
+        if not number:
+            return text

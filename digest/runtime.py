@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -37,7 +37,7 @@ class Runtime:
         signer = signer_from_settings(self.settings)
         composer = Composer(
             Theme.from_settings(self.settings), env, secret, labels,
-            sign=signer.sign if signer else None,
+            sign=signer.sign if signer else None, link_days=self.settings.link_days,
         )  # fmt: skip
         return SendContext(self.settings, self.store, composer, labels, self.clock)
 
@@ -48,5 +48,21 @@ class Runtime:
 def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
     """Load and check the sources and subscribers files, then open the database."""
     sources = load_sources(settings.sources_file)
+    store = Store(settings.database)
     subscribers = load_subscribers(settings.subscribers_file, sources.topic_names)
-    return Runtime(settings, sources, subscribers, Store(settings.database), clock)
+    return Runtime(settings, sources, with_choices(subscribers, store, sources), store, clock)
+
+
+def with_choices(
+    subscribers: tuple[Subscriber, ...], store: Store, sources: SourceList
+) -> tuple[Subscriber, ...]:
+    """Subscribers with the topics they chose on the web (still configured ones only)."""
+    choices = store.topic_choices()
+    chosen = []
+    for subscriber in subscribers:
+        topics = choices.get(subscriber.email.lower())
+        if topics is not None:
+            kept = tuple(t for t in topics if t in sources.topic_names)
+            subscriber = replace(subscriber, topics=kept or subscriber.topics)
+        chosen.append(subscriber)
+    return tuple(chosen)

@@ -32,7 +32,7 @@ from digest.dispatch import SendOutcome, retry_sends, send_digests
 from digest.due import Slot, next_wake, plan_sends
 from digest.errors import ConfigError
 from digest.models import SendState, Subscriber
-from digest.runtime import Runtime
+from digest.runtime import Runtime, with_choices
 from digest.sourcelist import load_sources
 from digest.store import Lease, Store
 from digest.subscribers import load_subscribers
@@ -181,6 +181,7 @@ class Service:
                 extra={"event": "reload-refused", "detail": str(error)},
             )  # fmt: skip
             return
+        subscribers = with_choices(subscribers, self.runtime.store, sources)
         self.runtime = replace(self.runtime, sources=sources, subscribers=subscribers)
         log.info("configuration reloaded (%s): %d subscribers", why, len(subscribers),
                  extra={"event": "reloaded", "count": len(subscribers)})  # fmt: skip

@@ -1,6 +1,7 @@
 import re
 import shutil
 from dataclasses import replace
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -11,7 +12,7 @@ from digest.collect import collect
 from digest.compose import Composer, template_environment
 from digest.editions import next_edition
 from digest.errors import TemplateError
-from digest.links import verify_token
+from digest.links import TokenCheck, TokenProblem, check_token, subscriber_key
 from digest.models import Edition, Section, Story
 from digest.runtime import Runtime
 
@@ -72,11 +73,14 @@ def test_headers_are_complete_and_unsubscribe_link_is_signed(runtime: Runtime) -
     url = message["List-Unsubscribe"].strip("<>")
     assert url.startswith("https://digest.bayside.example.com/unsubscribe/")
     token = url.rsplit("/", 1)[1]
-    assert (
-        verify_token("test-secret-not-for-production", token, "unsubscribe") == "sailor@example.com"
-    )
-    assert verify_token("test-secret-not-for-production", token, "manage") is None
-    assert verify_token("another-secret", token, "unsubscribe") is None
+    secret = "test-secret-not-for-production"
+    valid = check_token(secret, token, "unsubscribe", NOW)
+    assert valid == TokenCheck(subscriber_key(secret, "sailor@example.com"))
+    assert "sailor" not in token and "c2FpbG9y" not in token  # the address is not in the link
+    assert check_token(secret, token, "manage", NOW).problem is TokenProblem.FORGED
+    assert check_token("another-secret", token, "unsubscribe", NOW).problem is TokenProblem.FORGED
+    late = NOW + timedelta(days=181)
+    assert check_token(secret, token, "unsubscribe", late).problem is TokenProblem.EXPIRED
 
 
 def test_message_bytes_are_canonical_crlf(runtime: Runtime) -> None:

@@ -115,8 +115,8 @@ def test_subscribers_of_one_variant_share_the_layout_but_not_their_links(
     )
     one, two = composer.render(first), composer.render(second)
     assert "reader1@example.com" in one.html and "reader1@example.com" not in two.html
-    assert composer.personal(reader(1), "x").unsubscribe in one.text
-    assert composer.personal(reader(2), "x").unsubscribe not in one.text
+    assert composer.personal(reader(1), "x", first.created_at).unsubscribe in one.text
+    assert composer.personal(reader(2), "x", first.created_at).unsubscribe not in one.text
 
 
 def test_personal_values_are_escaped_in_the_html(sample_runtime: Runtime) -> None:

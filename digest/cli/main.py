@@ -18,6 +18,7 @@ from digest.cli.sending import (
     schedule_command,
     send_command,
 )
+from digest.cli.serving import serve_command
 from digest.cli.status import status_command
 from digest.cli.storylist import stories_command
 from digest.config import load_settings
@@ -74,6 +75,14 @@ COMMANDS = {
         "DIGEST_SEND_GRACE_MINUTES. Changes to the subscribers and sources files are picked "
         "up on the fly (or on SIGHUP). Stop with Ctrl-C or SIGTERM: the message in hand is "
         "finished and recorded first. Only one scheduler runs per database.",
+    ),
+    "serve": (
+        "run the web app: previews, archive, one-click unsubscribe",
+        "Serve the web app (uvicorn) on 127.0.0.1 by default: every subscriber's next digest "
+        "as it will be sent, the archive behind each email's view-in-browser link, source "
+        "health, and the unsubscribe and manage-topics pages behind each email's links. "
+        "--public (or DIGEST_WEB_PUBLIC=yes) serves only the subscriber pages, for use behind "
+        "a reverse proxy; the admin pages then need DIGEST_ADMIN_PASSWORD.",
     ),
     "demo": (
         "collect the configured sources and send every digest to a fresh outbox",
@@ -134,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub["schedule"].add_argument(
         "--log-json", action="store_true", help="log one JSON object per line (for log shippers)"
     )
+    sub["serve"].add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    sub["serve"].add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sub["serve"].add_argument(
+        "--public", action="store_true", help="subscriber pages only (behind a reverse proxy)"
+    )
     sub["demo"].add_argument(
         "--dir", type=Path, default=Path("demo"), help="demo folder (default: demo)"
     )
@@ -180,6 +194,8 @@ def _run(args: argparse.Namespace, runtime: Runtime) -> int:
         return retry_command(runtime, now=args.now, unconfirmed=args.unconfirmed)
     if args.command == "status":
         return status_command(runtime)
+    if args.command == "serve":
+        return serve_command(runtime, args.host, args.port, public=args.public)
     return schedule_command(runtime, log_json=args.log_json)
 
 

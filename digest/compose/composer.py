@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 import jinja2
@@ -43,16 +44,17 @@ class Composer:
     secret: str
     labels: Mapping[str, str] = field(default_factory=dict)
     make_message_id: Callable[[str], str] = field(default=new_message_id)
+    link_days: int = 180  # how long the signed links in a digest stay valid
     sign: Callable[[bytes], bytes] | None = None  # DKIM, when configured: signs last
     _variants: OrderedDict[Hashable, Variant] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
 
-    def personal(self, subscriber: Subscriber, edition: str) -> Personal:
-        base = self.theme.base_url
+    def personal(self, subscriber: Subscriber, edition: str, issued: datetime) -> Personal:
+        base, expires = self.theme.base_url, issued + timedelta(days=self.link_days)
 
         def token(purpose: str) -> str:
-            return signed_token(self.secret, subscriber.email, purpose)
+            return signed_token(self.secret, subscriber.email, purpose, expires)
 
         return Personal(
             name=subscriber.name,
@@ -64,13 +66,13 @@ class Composer:
 
     def render(self, edition: Edition) -> RenderedDigest:
         """Subject, preheader, HTML and text exactly as this subscriber will get them."""
-        personal = self.personal(edition.subscriber, edition.id)
+        personal = self.personal(edition.subscriber, edition.id, edition.created_at)
         return self.variant(edition).compiled.personalise(personal)
 
     def envelope(self, edition: Edition) -> Envelope:
         subscriber = edition.subscriber
         message_id = self.make_message_id(self.theme.sender_address.rpartition("@")[2])
-        personal = self.personal(subscriber, edition.id)
+        personal = self.personal(subscriber, edition.id, edition.created_at)
         data = self.variant(edition).message.message(personal, message_id, edition.created_at)
         return Envelope(
             sender=self.theme.sender_address,

@@ -148,6 +148,15 @@ class SendLedger(Database):
         ).fetchall()
         return {str(subscriber): datetime.fromisoformat(at) for subscriber, at in rows}
 
+    def sent_editions(self, limit: int = 50) -> list[tuple[str, int, datetime]]:
+        """The newest editions: (edition, digests sent, last sent)."""
+        rows = self.db.execute(
+            "SELECT edition, count(*), max(sent_at) FROM sends WHERE state = ? "
+            "GROUP BY edition ORDER BY max(sent_at) DESC LIMIT ?",
+            (SendState.SENT.value, limit),
+        ).fetchall()
+        return [(str(e), int(n), datetime.fromisoformat(at)) for e, n, at in rows]
+
     def ledger_totals(self) -> dict[str, int]:
         rows = self.db.execute("SELECT state, count(*) FROM sends GROUP BY state").fetchall()
         return {str(state): int(count) for state, count in rows}

@@ -63,4 +63,10 @@ MIGRATIONS = (
         name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE topic_choices (
+        email TEXT PRIMARY KEY, topics TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE TABLE used_forms (nonce TEXT PRIMARY KEY, expires_at TEXT NOT NULL);
+    """,
 )
