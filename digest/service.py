@@ -43,6 +43,7 @@ LEASE_TTL = timedelta(seconds=60)
 TICK_SECONDS = 30
 WATCH_SECONDS = 3
 LEDGER_LOOKBACK = timedelta(days=9)  # a weekly slot is at most 7 days back
+STOP_SECONDS = 8.0  # a stop waits this long for the job in hand
 
 MailerFactory = Callable[[], Mailer]
 
@@ -68,19 +69,21 @@ class Service:
         self._lease_store = Store(runtime.settings.database)  # its own connection and thread
         self._config = _stamps(self._config_files())
         self._missed: set[tuple[str, str]] = set()
+        self._busy = threading.Condition()
+        self._running = 0  # jobs in hand
 
     # --- lifecycle
 
     def claim(self) -> Lease | None:
         """Take the lease; None when taken, else the other service's lease (or a dead one's,
         on this host, which is taken over)."""
-        now = self.runtime.clock()
-        lease = self._lease_store.take_lease(LEASE, self.holder, now, LEASE_TTL)
+        lease = self._take_lease()
         if lease.holder == self.holder:
             return None
         if _is_dead_here(lease.holder):
             log.warning("taking over from %s, which is no longer running", lease.holder)
-            self._lease_store.release_lease(LEASE, lease.holder)
+            with self._lease_store.lock:
+                self._lease_store.release_lease(LEASE, lease.holder)
             return self.claim()
         return lease
 
@@ -91,12 +94,12 @@ class Service:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
-        add = self.scheduler.add_job
-        add(self.collect, "interval", minutes=settings.collect_interval_minutes, id="collect",
-            next_run_time=now)  # fmt: skip
-        add(self.tick, "interval", seconds=TICK_SECONDS, id="tick", next_run_time=now)
-        add(self.watch, "interval", seconds=WATCH_SECONDS, id="watch")
-        add(self.renew, "interval", seconds=LEASE_TTL.total_seconds() / 3, id="lease",
+        add, job = self.scheduler.add_job, self._job
+        add(job(self.collect), "interval", minutes=settings.collect_interval_minutes,
+            id="collect", next_run_time=now)  # fmt: skip
+        add(job(self.tick), "interval", seconds=TICK_SECONDS, id="tick", next_run_time=now)
+        add(job(self.watch), "interval", seconds=WATCH_SECONDS, id="watch")
+        add(job(self.renew), "interval", seconds=LEASE_TTL.total_seconds() / 3, id="lease",
             executor="lease")  # fmt: skip
         self.scheduler.start()
         log.info("service started as %s", self.holder, extra={"event": "started"})
@@ -113,15 +116,41 @@ class Service:
         self.shut_down()
 
     def request_reload(self, why: str) -> None:
-        self.scheduler.add_job(self.reload, args=[why])
+        if not self.stopping.is_set():
+            self.scheduler.add_job(self._job(lambda: self.reload(why)))
 
     def shut_down(self) -> None:
-        """Let the job in hand finish its message, record it, then release the lease."""
+        """Let the job in hand finish its message and record it, then release the lease.
+
+        The scheduler is told to stop without waiting (APScheduler would hold its job-store
+        lock meanwhile, which a job rescheduling its wake-up also wants); the jobs in hand
+        are waited for here.
+        """
         self.stopping.set()
-        self.scheduler.shutdown(wait=True)
-        self._lease_store.release_lease(LEASE, self.holder)
-        self._lease_store.close()
+        self.scheduler.shutdown(wait=False)
+        with self._busy:
+            self._busy.wait_for(lambda: self._running == 0, timeout=STOP_SECONDS)
+        with self._lease_store.lock:
+            self._lease_store.release_lease(LEASE, self.holder)
+            self._lease_store.close()
         log.info("service stopped", extra={"event": "stopped"})
+
+    def _job(self, work: Callable[[], None]) -> Callable[[], None]:
+        """`work` as a job: skipped once stopping, counted while it runs."""
+
+        def run() -> None:
+            with self._busy:
+                if self.stopping.is_set():
+                    return
+                self._running += 1
+            try:
+                work()
+            finally:
+                with self._busy:
+                    self._running -= 1
+                    self._busy.notify_all()
+
+        return run
 
     # --- jobs
 
@@ -157,7 +186,7 @@ class Service:
             log.warning("source problem: %s", error, extra={"event": "source-error"})
 
     def renew(self) -> None:
-        lease = self._lease_store.take_lease(LEASE, self.holder, self.runtime.clock(), LEASE_TTL)
+        lease = self._take_lease()
         if lease.holder != self.holder:
             log.error("lost the lease to %s; stopping", lease.holder, extra={"event": "lease-lost"})
             self.stopping.set()
@@ -189,8 +218,12 @@ class Service:
 
     # --- helpers
 
+    def _take_lease(self) -> Lease:
+        with self._lease_store.lock:  # the tick and the lease thread share this connection
+            return self._lease_store.take_lease(LEASE, self.holder, self.runtime.clock(), LEASE_TTL)
+
     def _still_leader(self) -> bool:
-        lease = self._lease_store.take_lease(LEASE, self.holder, self.runtime.clock(), LEASE_TTL)
+        lease = self._take_lease()
         if lease.holder != self.holder:
             log.error("another service (%s) holds the lease; not sending", lease.holder,
                       extra={"event": "lease-lost"})  # fmt: skip
@@ -222,7 +255,7 @@ class Service:
         candidates += [r.next_attempt_at for r in deferred]
         wake = min((c for c in candidates if c is not None), default=None)
         if wake is not None and not self.stopping.is_set():
-            self.scheduler.add_job(self.tick, "date", run_date=wake, id="wake",
+            self.scheduler.add_job(self._job(self.tick), "date", run_date=wake, id="wake",
                                    replace_existing=True)  # fmt: skip
             log.debug("next wake-up at %s", wake.isoformat())
 

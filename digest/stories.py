@@ -66,7 +66,7 @@ def make_story(
     """The lead is the article with a standfirst and the fullest text; the rest are 'also'."""
     lead = max(fresh, key=lambda a: (bool(a.standfirst), len(a.text), -a.published.timestamp()))
     also = tuple(a for a in fresh if a is not lead and a.source != lead.source)
-    summary = summarise(lead, limits.summary_sentences, limits.summary_max_chars, rarity)
+    summary = _summary(lead, limits.summary_sentences, limits.summary_max_chars, rarity)
     related = (*_embedded_links(fresh, known), *_earlier_links(earlier))
     return Story(
         topic=lead.topics[0] if lead.topics else "",
@@ -75,6 +75,13 @@ def make_story(
         also=also,
         related=_unique_links(related, {a.url for a in fresh})[: limits.related_links],
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _summary(lead: Article, sentences: int, max_chars: int, rarity: WordRarity | None) -> str:
+    """Every subscriber's edition (and every preview) re-makes the same stories: summarise
+    each lead once per word-rarity background."""
+    return summarise(lead, sentences, max_chars, rarity)
 
 
 def _embedded_links(group: list[Article], known: Mapping[str, Article]) -> list[RelatedLink]:

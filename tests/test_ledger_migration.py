@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from digest.models import SendState
@@ -32,3 +34,16 @@ def test_queued_messages_of_an_older_ledger_are_kept(tmp_path: Path) -> None:
     assert store.schema_version == len(MIGRATIONS)
     assert store.message_of(record) == b"Subject: hello\r\n\r\nbody\r\n"
     assert store.start_sending(record, NOW) == b"Subject: hello\r\n\r\nbody\r\n"
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "digest.db"
+    code = f"from pathlib import Path; from digest.store import Store; Store(Path({str(path)!r}))"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)
+    ]
+
+    errors = [p.communicate(timeout=60)[1].decode() for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], errors
+    assert Store(path).schema_version == len(MIGRATIONS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -31,7 +33,8 @@ def service(runtime: Runtime, mailer: MemoryMailer) -> Iterator[Service]:
     made = Service(runtime, lambda: mailer, holder="test-host:1", scheduler=BackgroundScheduler())
     assert made.claim() is None
     yield made
-    made._lease_store.close()
+    if not made.stopping.is_set():
+        made._lease_store.close()
 
 
 def test_a_tick_sends_what_is_due_once_and_skips_what_is_too_late(
@@ -127,3 +130,23 @@ def test_a_stopping_service_sends_nothing_more(service: Service, mailer: MemoryM
     service.tick()
 
     assert mailer.sent == []
+
+
+def test_a_stop_while_a_job_reschedules_its_wake_up_does_not_hang(service: Service) -> None:
+    in_job, go_on = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        in_job.set()
+        go_on.wait(5)
+        service.scheduler.add_job(print, "date", run_date=NOW + timedelta(days=1))
+
+    service.scheduler.start()
+    service.scheduler.add_job(service._job(busy))
+    assert in_job.wait(5)
+    stopper = threading.Thread(target=service.shut_down)
+    stopper.start()
+    time.sleep(0.2)  # the stop is under way while the job still runs
+    go_on.set()
+    stopper.join(10)
+
+    assert not stopper.is_alive()

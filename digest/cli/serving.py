@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import signal
 
 import uvicorn
 
@@ -25,7 +27,11 @@ def serve_command(runtime: Runtime, host: str, port: int, *, public: bool) -> in
     app = create_app(runtime, public=public, admin_password=settings.admin_password)
     mode = "public: subscriber pages" if public else "local: previews and admin pages too"
     print(f"Serving on http://{host}:{port}/ ({mode}); stop with Ctrl-C.", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=public)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for the
+    # handler it found: a quiet one here, so a requested stop exits 0
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=public)
     return EXIT_OK
 
 

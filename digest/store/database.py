@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ class Database:
         self.lock = threading.Lock()
         # one thread at a time: the scheduler runs its jobs on a single worker thread
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         # WAL with NORMAL: a commit survives the process being killed at any moment; a power
         # cut may undo the last commits (at worst a digest is resent, same Message-ID)
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -45,10 +46,23 @@ class Database:
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
+    def _use_wal(self) -> None:
+        """WAL mode; another process creating the file at this moment holds it briefly."""
+        for attempt in range(100):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError:
+                if attempt == 99:
+                    raise
+                time.sleep(0.05)
+
     def _migrate(self) -> None:
-        version = self.schema_version
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.transaction():
+        """Bring the schema up to date; under the write lock, so two processes opening a new
+        database at once never both run a migration."""
+        with self.transaction():
+            version = self.schema_version
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in filter(str.strip, script.split(";")):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")

@@ -36,6 +36,7 @@ from digest.web.state import WebState
 Handler = Callable[[Request], Awaitable[Response]]
 ONE_CLICK = "List-Unsubscribe=One-Click"
 _EDITION = re.compile(r"[\w.-]{1,64}")
+_DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
 _HEADERS_SHOWN = ("From", "To", "Subject", "Date", "List-Id", "List-Unsubscribe",
                   "List-Unsubscribe-Post", "Message-ID")  # fmt: skip
 
@@ -54,7 +55,14 @@ def create_app(runtime: Runtime, *, public: bool = False, admin_password: str = 
         Route("/manage/{token}", web.manage, methods=["GET", "POST"]),
         Route("/static/web.css", web.stylesheet),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return web.not_found()
+
+    return Starlette(
+        routes=routes, middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={404: not_found},
+    )  # fmt: skip
 
 
 class WebApp:
@@ -104,8 +112,9 @@ class WebApp:
                                runtime.settings, runtime.clock())  # fmt: skip
         rendered = composer.render(edition)
         envelope = composer.envelope(edition)
-        parsed = BytesHeaderParser(policy=policy.default).parsebytes(envelope.data)
-        headers = [(name, str(parsed[name])) for name in _HEADERS_SHOWN if parsed[name]]
+        head = envelope.data.partition(b"\r\n\r\n")[0]
+        parsed = BytesHeaderParser(policy=policy.default).parsebytes(head)
+        headers = [(name, str(value)) for name in _HEADERS_SHOWN if (value := parsed[name])]
         return self.page(
             "preview.html.j2", title=f"Preview for {subscriber.name}", subscriber=subscriber,
             key=request.path_params["key"], width=width, scheme=scheme, rendered=rendered,
@@ -121,6 +130,9 @@ class WebApp:
                                runtime.settings, runtime.clock())  # fmt: skip
         rendered = self.state.composer().render(edition)
         body = rendered.html or f"<pre>{html.escape(rendered.text)}</pre>"
+        scheme = request.query_params.get("scheme")
+        if scheme in ("light", "dark"):  # an iframe cannot be told the reader's scheme: fix it
+            body = _DARK_QUERY.sub("@media all" if scheme == "dark" else "@media not all", body)
         return HTMLResponse(body, headers={"Content-Security-Policy": EMAIL_POLICY})
 
     async def sources(self, request: Request) -> Response:
