@@ -75,7 +75,7 @@ def naive_run(count: int) -> tuple[float, int]:
     start = time.perf_counter()
     for edition in editions(count):
         rendered = compile_digest(edition, made.theme, {}, made.env).personalise(
-            made.personal(edition.subscriber, edition.id)
+            made.personal(edition.subscriber, edition.id, edition.created_at)
         )
         message = EmailMessage(policy=policy.SMTP)
         message["From"] = made.theme.mail_from

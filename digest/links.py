@@ -34,9 +34,16 @@ def subscriber_key(secret: str, email: str) -> str:
 
 
 def signed_token(secret: str, email: str, purpose: str, expires: datetime) -> str:
+    return signed_tokens(secret, email, (purpose,), expires)[purpose]
+
+
+def signed_tokens(
+    secret: str, email: str, purposes: tuple[str, ...], expires: datetime
+) -> dict[str, str]:
+    """One token per purpose for one subscriber and expiry (the key is worked out once)."""
     key = subscriber_key(secret, email)
     stamp = _base36(int(expires.timestamp()))
-    return f"{key}.{stamp}.{_signature(secret, key, purpose, stamp)}"
+    return {p: f"{key}.{stamp}.{_signature(secret, key, p, stamp)}" for p in purposes}
 
 
 def check_token(secret: str, token: str, purpose: str, now: datetime) -> TokenCheck:

@@ -14,9 +14,10 @@ from digest.compose.layout import CompiledDigest, RenderedDigest, compile_digest
 from digest.compose.mime import MessageTemplate, message_template
 from digest.compose.personal import Personal
 from digest.compose.theme import Theme
-from digest.links import signed_token
+from digest.links import signed_tokens
 from digest.models import Edition, Envelope, Subscriber
 
+LINK_PURPOSES = ("unsubscribe", "manage", "view")
 VARIANTS_KEPT = 64  # layouts kept in memory; a variant is a few hundred KB at most
 
 
@@ -52,16 +53,13 @@ class Composer:
 
     def personal(self, subscriber: Subscriber, edition: str, issued: datetime) -> Personal:
         base, expires = self.theme.base_url, issued + timedelta(days=self.link_days)
-
-        def token(purpose: str) -> str:
-            return signed_token(self.secret, subscriber.email, purpose, expires)
-
+        token = signed_tokens(self.secret, subscriber.email, LINK_PURPOSES, expires)
         return Personal(
             name=subscriber.name,
             email=subscriber.email,
-            unsubscribe=f"{base}/unsubscribe/{token('unsubscribe')}",
-            manage=f"{base}/manage/{token('manage')}",
-            view_online=f"{base}/archive/{edition}/{token('view')}",
+            unsubscribe=f"{base}/unsubscribe/{token['unsubscribe']}",
+            manage=f"{base}/manage/{token['manage']}",
+            view_online=f"{base}/archive/{edition}/{token['view']}",
         )
 
     def render(self, edition: Edition) -> RenderedDigest:
