@@ -68,7 +68,7 @@ def test_interrupted_send_is_finished_with_the_same_message_id(runtime: Runtime)
 
     with contextlib.suppress(ProcessDied):
         send_digests([sailor], ctx, CrashingMailer)
-    (left,) = runtime.store.unfinished_sends()
+    (left,) = runtime.store.sends_in(SendState.SENDING)
     assert left.state is SendState.SENDING
 
     mailer = MemoryMailer()

@@ -87,10 +87,6 @@ class SendLedger(Database):
         ).fetchall()
         return [_send_record(row) for row in rows]
 
-    def unfinished_sends(self) -> list[SendRecord]:
-        """Queued, in-flight and deferred sends: what a crash or a hiccup left undelivered."""
-        return self.sends_in(SendState.QUEUED, SendState.SENDING, SendState.DEFERRED)
-
     def interrupted_sends(self, resend: bool, now: datetime) -> list[SendRecord]:
         """Rows left `sending` by a crash: queued again (`resend`) or set aside as unconfirmed."""
         state = SendState.QUEUED if resend else SendState.UNCONFIRMED
