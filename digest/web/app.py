@@ -27,7 +27,7 @@ from digest.deliver import html_part
 from digest.due import next_slot
 from digest.editions import next_edition
 from digest.links import TokenProblem, check_token
-from digest.models import SendState, Subscriber
+from digest.models import Edition, SendState, Subscriber
 from digest.runtime import Runtime
 from digest.store import UNSUBSCRIBED
 from digest.web.security import EMAIL_POLICY, FormTokens, SecurityHeaders, password_matches
@@ -93,8 +93,8 @@ class WebApp:
     # --- admin pages
 
     async def index(self, request: Request) -> Response:
-        runtime = self.state.runtime
         self.state.refresh()
+        runtime = self.state.runtime
         now, last_sent = runtime.clock(), runtime.store.last_sent()
         suppressed = runtime.store.suppressed()
         rows = [self._subscriber_row(s, now, last_sent, suppressed) for s in runtime.subscribers]
@@ -107,9 +107,7 @@ class WebApp:
             return self.not_found()
         width = "phone" if request.query_params.get("width") == "phone" else "desktop"
         scheme = "dark" if request.query_params.get("scheme") == "dark" else "light"
-        runtime, composer = self.state.runtime, self.state.composer()
-        edition = next_edition(subscriber, runtime.store, runtime.send_context.labels,
-                               runtime.settings, runtime.clock())  # fmt: skip
+        composer, edition = self.state.composer(), self._next_edition(subscriber)
         rendered = composer.render(edition)
         envelope = composer.envelope(edition)
         head = envelope.data.partition(b"\r\n\r\n")[0]
@@ -125,10 +123,7 @@ class WebApp:
         subscriber = self.state.subscriber(request.path_params["key"])
         if subscriber is None:
             return self.not_found()
-        runtime = self.state.runtime
-        edition = next_edition(subscriber, runtime.store, runtime.send_context.labels,
-                               runtime.settings, runtime.clock())  # fmt: skip
-        rendered = self.state.composer().render(edition)
+        rendered = self.state.composer().render(self._next_edition(subscriber))
         body = rendered.html or f"<pre>{html.escape(rendered.text)}</pre>"
         scheme = request.query_params.get("scheme")
         if scheme in ("light", "dark"):  # an iframe cannot be told the reader's scheme: fix it
@@ -243,6 +238,11 @@ class WebApp:
         token = str(fields.get("csrf", "")) if fields is not None else ""
         checked = self.forms.check(token, purpose, key, now)
         return checked is not None and self.state.runtime.store.use_form(*checked, now)
+
+    def _next_edition(self, subscriber: Subscriber) -> Edition:
+        runtime = self.state.runtime
+        labels = runtime.send_context.labels
+        return next_edition(subscriber, runtime.store, labels, runtime.settings, runtime.clock())
 
     def _key(self, subscriber: Subscriber) -> str:
         return self.state.key_of(subscriber)
